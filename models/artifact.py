@@ -1,0 +1,96 @@
+"""A self-describing model artifact: weights, tokenizer, labels, thresholds, taxonomies,
+training config, data fingerprint and evaluation report, all in one directory."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from safetensors.torch import load_file, save_file
+
+from models.encoder import AutoModel, AutoTokenizer, PreTrainedTokenizerBase
+from models.labels import LabelSpace
+from models.network import ThemeSentimentNet
+from models.taxonomy import Taxonomy
+
+FORMAT_VERSION = 1
+META_FILE = "artifact.json"
+HEADS_FILE = "heads.safetensors"
+ENCODER_DIR = "encoder"
+
+
+class ArtifactError(RuntimeError):
+    """An artifact directory that cannot be loaded."""
+
+
+@dataclass
+class ArtifactMeta:
+    version: str
+    created_at: str
+    labels: LabelSpace
+    thresholds: list[float]
+    rule_thresholds: list[float]
+    taxonomies: dict[str, Taxonomy]
+    max_length: int = 128
+    training_config: dict[str, Any] = field(default_factory=dict)
+    data_fingerprint: str = ""
+    evaluation: dict[str, Any] = field(default_factory=dict)
+    review_margin: float = 0.1
+    min_sentiment_confidence: float = 0.5
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["labels"] = self.labels.to_list()
+        data["taxonomies"] = {a: t.to_list() for a, t in self.taxonomies.items()}
+        data["format_version"] = FORMAT_VERSION
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "ArtifactMeta":
+        if data.get("format_version") != FORMAT_VERSION:
+            raise ArtifactError(f"artifact format_version {data.get('format_version')!r}, expected {FORMAT_VERSION}")
+        data = dict(data)
+        data.pop("format_version")
+        data["labels"] = LabelSpace.from_list(data["labels"])
+        data["taxonomies"] = {a: Taxonomy.from_list(t) for a, t in data["taxonomies"].items()}
+        return cls(**data)
+
+
+@dataclass
+class Artifact:
+    meta: ArtifactMeta
+    net: ThemeSentimentNet
+    tokenizer: PreTrainedTokenizerBase
+
+    def save(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        self.net.encoder.save_pretrained(directory / ENCODER_DIR)
+        self.tokenizer.save_pretrained(directory / ENCODER_DIR)
+        heads = {f"theme_head.{k}": v for k, v in self.net.theme_head.state_dict().items()}
+        heads |= {f"sentiment_head.{k}": v for k, v in self.net.sentiment_head.state_dict().items()}
+        save_file({k: v.contiguous() for k, v in heads.items()}, str(directory / HEADS_FILE))
+        (directory / META_FILE).write_text(json.dumps(self.meta.to_json(), indent=2))
+
+    @classmethod
+    def load(cls, directory: Path) -> "Artifact":
+        try:
+            meta = ArtifactMeta.from_json(json.loads((directory / META_FILE).read_text()))
+            encoder = AutoModel.from_pretrained(str(directory / ENCODER_DIR))
+            tokenizer = AutoTokenizer.from_pretrained(str(directory / ENCODER_DIR))
+            net = ThemeSentimentNet(encoder, num_labels=len(meta.labels))
+            heads = load_file(str(directory / HEADS_FILE))
+            net.theme_head.load_state_dict({k.split(".", 1)[1]: v for k, v in heads.items()
+                                            if k.startswith("theme_head.")})
+            net.sentiment_head.load_state_dict({k.split(".", 1)[1]: v for k, v in heads.items()
+                                                if k.startswith("sentiment_head.")})
+        except ArtifactError:
+            raise
+        except Exception as exc:  # any missing file, bad JSON or shape mismatch
+            raise ArtifactError(f"cannot load artifact at {directory}: {exc}") from exc
+        if not (len(meta.thresholds) == len(meta.rule_thresholds) == len(meta.labels)):
+            raise ArtifactError(f"artifact at {directory}: thresholds do not match its {len(meta.labels)} labels")
+        net.eval()
+        return cls(meta=meta, net=net, tokenizer=tokenizer)
+

@@ -1,0 +1,62 @@
+"""Turning head scores and keyword rules into the tags of one comment.
+
+A model score above the tag's threshold adds the tag (MODEL). A keyword hit lowers
+the bar to the tag's rule threshold, tuned on dev, so a rule can only add a tag the
+model half-believes (RULE, or BOTH when the model alone would have added it). Tuning
+keeps rule thresholds equal to the model thresholds when rules would hurt dev F1, so
+rules never make the model worse on dev. A tag the model has no output for (a new
+custom tag) is added by its rule alone. A child always brings its ancestors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from models.taxonomy import Taxonomy
+from models.types import TagPrediction, TagSource
+
+
+@dataclass(frozen=True)
+class TagScore:
+    tag: str
+    probability: float
+    threshold: float
+    rule_threshold: float
+
+
+def decide_tags(taxonomy: Taxonomy, scores: Sequence[TagScore], rule_hits: dict[str, str]) -> tuple[TagPrediction, ...]:
+    chosen: dict[str, TagPrediction] = {}
+    scored = set()
+    for s in scores:
+        scored.add(s.tag)
+        if s.tag not in taxonomy:
+            continue  # the tag was deleted from the taxonomy after training
+        evidence = rule_hits.get(s.tag)
+        if s.probability >= s.threshold:
+            source = TagSource.BOTH if evidence else TagSource.MODEL
+        elif evidence and s.probability >= s.rule_threshold:
+            source = TagSource.RULE
+        else:
+            continue
+        chosen[s.tag] = TagPrediction(s.tag, taxonomy.get(s.tag).parent, s.probability, source, evidence)
+    for tag, evidence in rule_hits.items():
+        if tag not in scored and tag not in chosen and tag in taxonomy:
+            chosen[tag] = TagPrediction(tag, taxonomy.get(tag).parent, 1.0, TagSource.RULE, evidence)
+    for child in list(chosen.values()):
+        for ancestor in taxonomy.ancestors(child.name):
+            present = chosen.get(ancestor)
+            if present is None or present.confidence < child.confidence:
+                source = present.source if present else child.source
+                evidence = present.evidence if present else child.evidence
+                chosen[ancestor] = TagPrediction(ancestor, taxonomy.get(ancestor).parent, child.confidence,
+                                                 source, evidence)
+    order = {name: i for i, name in enumerate(taxonomy.names)}
+    return tuple(sorted(chosen.values(), key=lambda t: order[t.name]))
+
+
+def needs_review(scores: Sequence[TagScore], sentiment_top: float, margin: float, min_sentiment: float) -> bool:
+    """Low confidence: a tag score close to its threshold, or an unsure sentiment."""
+    if sentiment_top < min_sentiment:
+        return True
+    return any(abs(s.probability - s.threshold) < margin for s in scores)

@@ -1,0 +1,119 @@
+"""predict(): text in, tags and sentiment out, for any account in the artifact."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from models.artifact import Artifact
+from models.decision import TagScore, decide_tags, needs_review
+from models.rules import KeywordRules
+from models.taxonomy import Taxonomy
+from models.types import Prediction, Sentiment
+
+
+class UnknownAccountError(KeyError):
+    """The account has no taxonomy in this model."""
+
+
+@dataclass(frozen=True)
+class Scores:
+    """Raw head outputs for a batch: theme probabilities [n, labels], sentiment [n, 3]."""
+
+    themes: np.ndarray
+    sentiment: np.ndarray
+
+
+@dataclass(frozen=True)
+class _AccountView:
+    taxonomy: Taxonomy
+    rules: KeywordRules
+    columns: list[int]
+    tags: list[str]
+    thresholds: list[float]
+    rule_thresholds: list[float]
+
+
+class Predictor:
+    """Wraps an artifact. encode() and infer() are split so a batcher can mix requests
+    and accounts in one forward pass; decide() turns one row of scores into a Prediction."""
+
+    def __init__(self, artifact: Artifact) -> None:
+        self.artifact = artifact
+        self.meta = artifact.meta
+        self.version = artifact.meta.version
+        self._pad_id = artifact.tokenizer.pad_token_id or 0
+        self._views = {account: self._view(account, taxonomy) for account, taxonomy in self.meta.taxonomies.items()}
+
+    @classmethod
+    def load(cls, directory: Path) -> "Predictor":
+        return cls(Artifact.load(directory))
+
+    @property
+    def accounts(self) -> list[str]:
+        return sorted(self._views)
+
+    def taxonomy(self, account: str) -> Taxonomy:
+        return self._account(account).taxonomy
+
+    def _view(self, account: str, taxonomy: Taxonomy) -> _AccountView:
+        columns = self.meta.labels.indices(account)
+        return _AccountView(taxonomy=taxonomy, rules=KeywordRules(taxonomy), columns=columns,
+                            tags=self.meta.labels.tags(account),
+                            thresholds=[self.meta.thresholds[c] for c in columns],
+                            rule_thresholds=[self.meta.rule_thresholds[c] for c in columns])
+
+    def _account(self, account: str) -> _AccountView:
+        try:
+            return self._views[account]
+        except KeyError:
+            raise UnknownAccountError(account) from None
+
+    def encode(self, texts: Sequence[str]) -> list[list[int]]:
+        """Token ids per text, truncated to the artifact's max_length."""
+        return self.artifact.tokenizer(list(texts), truncation=True, max_length=self.meta.max_length)["input_ids"]
+
+    def infer(self, token_ids: Sequence[Sequence[int]]) -> Scores:
+        """One forward pass over a batch of encoded texts."""
+        width = max(len(ids) for ids in token_ids)
+        input_ids = torch.full((len(token_ids), width), self._pad_id, dtype=torch.long)
+        attention = torch.zeros((len(token_ids), width), dtype=torch.long)
+        for i, ids in enumerate(token_ids):
+            input_ids[i, : len(ids)] = torch.tensor(ids, dtype=torch.long)
+            attention[i, : len(ids)] = 1
+        with torch.inference_mode():
+            theme_logits, sentiment_logits = self.artifact.net(input_ids, attention)
+        return Scores(themes=torch.sigmoid(theme_logits).numpy(),
+                      sentiment=torch.softmax(sentiment_logits, dim=-1).numpy())
+
+    def decide(self, text: str, account: str, themes: np.ndarray, sentiment: np.ndarray) -> Prediction:
+        """Tags and sentiment for one comment, from its row of scores."""
+        view = self._account(account)
+        scores = [TagScore(tag, float(themes[c]), t, r)
+                  for tag, c, t, r in zip(view.tags, view.columns, view.thresholds, view.rule_thresholds)]
+        tags = decide_tags(view.taxonomy, scores, view.rules.match(text))
+        review = needs_review(scores, float(sentiment.max()), self.meta.review_margin,
+                              self.meta.min_sentiment_confidence)
+        return Prediction(tags=tags, sentiment=Sentiment.from_probabilities(sentiment.tolist()), needs_review=review)
+
+    def scores(self, texts: Sequence[str], batch_size: int = 32) -> Scores:
+        """Head outputs for many texts, in order, computed in length-sorted batches."""
+        encoded = self.encode(texts)
+        order = sorted(range(len(texts)), key=lambda i: len(encoded[i]))
+        themes = np.zeros((len(texts), len(self.meta.labels)), dtype=np.float32)
+        sentiment = np.zeros((len(texts), 3), dtype=np.float32)
+        for start in range(0, len(order), batch_size):
+            chunk = order[start:start + batch_size]
+            batch = self.infer([encoded[i] for i in chunk])
+            themes[chunk], sentiment[chunk] = batch.themes, batch.sentiment
+        return Scores(themes=themes, sentiment=sentiment)
+
+    def predict(self, texts: Sequence[str], account: str, batch_size: int = 32) -> list[Prediction]:
+        """Tags and sentiment for each text, in order."""
+        self._account(account)
+        scores = self.scores(texts, batch_size)
+        return [self.decide(text, account, scores.themes[i], scores.sentiment[i]) for i, text in enumerate(texts)]

@@ -1,0 +1,4 @@
+"""Seed corpus, dataset building, training, evaluation and promotion.
+
+This package never imports `service`.
+"""

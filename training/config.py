@@ -1,0 +1,49 @@
+"""Training configuration: one dataclass that validates itself."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, fields
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    epochs: int = 6
+    batch_size: int = 16
+    encoder_lr: float = 6e-5
+    head_lr: float = 2e-3
+    weight_decay: float = 0.01
+    warmup_ratio: float = 0.1
+    max_length: int = 128
+    dropout: float = 0.1
+    sentiment_weight: float = 1.0
+    seed: int = 13
+    threads: int = 0  # 0: every core
+
+    def __post_init__(self) -> None:
+        positive = ("epochs", "batch_size", "encoder_lr", "head_lr", "max_length")
+        for name in positive:
+            if getattr(self, name) <= 0:
+                raise ValueError(f"TrainingConfig.{name} must be > 0, got {getattr(self, name)}")
+        for name in ("warmup_ratio", "dropout"):
+            if not 0 <= getattr(self, name) < 1:
+                raise ValueError(f"TrainingConfig.{name} must be in [0, 1), got {getattr(self, name)}")
+        if self.max_length > 512:
+            raise ValueError(f"TrainingConfig.max_length must be <= 512 (the encoder's limit), got {self.max_length}")
+        if self.threads < 0:
+            raise ValueError(f"TrainingConfig.threads must be >= 0, got {self.threads}")
+
+    @property
+    def num_threads(self) -> int:
+        return self.threads or os.cpu_count() or 1
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_overrides(cls, **overrides: object) -> "TrainingConfig":
+        known = {f.name for f in fields(cls)}
+        unknown = set(overrides) - known
+        if unknown:
+            raise ValueError(f"unknown training settings {sorted(unknown)}; known: {sorted(known)}")
+        return cls(**{k: v for k, v in overrides.items() if v is not None})

@@ -1,0 +1,101 @@
+"""Labelled comments in the seed record format, and the seed corpus's fixed splits."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from models.taxonomy import DEFAULT_ACCOUNT, Taxonomy
+from models.types import SENTIMENT_LABELS
+
+SEED_DIR = Path(__file__).parent / "data"
+SPLITS = ("train", "dev", "test")
+SCORE_RANGES = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}
+MAX_TEXT_CHARS = 5000
+
+
+class CorpusError(ValueError):
+    """A data file that cannot be used; the message names the file, line and field."""
+
+
+@dataclass(frozen=True)
+class Record:
+    id: str
+    text: str
+    tags: frozenset[str]
+    sentiment: str | None
+    survey_type: str | None = None
+    score: float | None = None
+    account: str = DEFAULT_ACCOUNT
+
+
+def _check(record: dict, where: str, taxonomy: Taxonomy, account: str) -> Record:
+    for key in ("id", "text", "tags"):
+        if key not in record:
+            raise CorpusError(f"{where}: missing field {key!r}")
+    text = record["text"]
+    if not isinstance(text, str) or not text.strip():
+        raise CorpusError(f"{where}: field 'text' must be a non-empty string")
+    if len(text) > MAX_TEXT_CHARS:
+        raise CorpusError(f"{where}: field 'text' has {len(text)} characters, the limit is {MAX_TEXT_CHARS}")
+    sentiment = record.get("sentiment")
+    if sentiment is not None and sentiment not in SENTIMENT_LABELS:
+        raise CorpusError(f"{where}: field 'sentiment' is {sentiment!r}, expected one of {list(SENTIMENT_LABELS)}")
+    survey_type, score = record.get("survey_type"), record.get("score")
+    if survey_type is not None and survey_type not in SCORE_RANGES:
+        raise CorpusError(f"{where}: field 'survey_type' is {survey_type!r}, expected one of {list(SCORE_RANGES)}")
+    if survey_type is not None and score is not None:
+        low, high = SCORE_RANGES[survey_type]
+        if not low <= score <= high:
+            raise CorpusError(f"{where}: field 'score' is {score}, outside {low}-{high} for {survey_type}")
+    tags = record["tags"]
+    if not isinstance(tags, list):
+        raise CorpusError(f"{where}: field 'tags' must be a list")
+    return Record(id=str(record["id"]), text=text, tags=frozenset(taxonomy.close(tags)), sentiment=sentiment,
+                  survey_type=survey_type, score=score, account=account)
+
+
+def load_records(path: Path, taxonomy: Taxonomy, account: str = DEFAULT_ACCOUNT) -> list[Record]:
+    """Read and validate a JSONL file; unknown tags raise one error naming all of them."""
+    records, unknown, seen = [], {}, set()
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            where = f"{path}:{number}"
+            try:
+                raw = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise CorpusError(f"{where}: not valid JSON ({exc.msg})") from None
+            for tag in raw.get("tags", []):
+                if tag not in taxonomy:
+                    unknown.setdefault(tag, where)
+            if unknown:
+                continue
+            record = _check(raw, where, taxonomy, account)
+            if record.id in seen:
+                raise CorpusError(f"{where}: duplicate id {record.id!r}")
+            seen.add(record.id)
+            records.append(record)
+    if unknown:
+        listed = ", ".join(f"{tag!r} (first at {where})" for tag, where in unknown.items())
+        raise CorpusError(f"{path}: unknown tags for account {account!r}: {listed}; "
+                          f"known tags are {taxonomy.names}")
+    return records
+
+
+def seed_split(split: str, taxonomy: Taxonomy) -> list[Record]:
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
+    return load_records(SEED_DIR / f"{split}.jsonl", taxonomy)
+
+
+def fingerprint(records: Iterable[Record]) -> str:
+    """A content hash of the training data, stored in the artifact."""
+    digest = hashlib.sha256()
+    for r in sorted(records, key=lambda r: (r.account, r.id)):
+        digest.update(json.dumps([r.account, r.id, r.text, sorted(r.tags), r.sentiment]).encode())
+    return digest.hexdigest()

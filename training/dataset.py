@@ -1,0 +1,73 @@
+"""Records to tensors: token ids, masked multi-label targets and sentiment classes."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from models.labels import LabelSpace
+from models.types import SENTIMENT_LABELS
+from training.corpus import Record
+
+IGNORE = -100
+
+
+@dataclass(frozen=True)
+class TrainingSet:
+    token_ids: list[list[int]]
+    targets: np.ndarray  # [n, labels] 0/1
+    mask: np.ndarray  # [n, labels] 1 where the label is known for that comment
+    sentiment: np.ndarray  # [n] class index, IGNORE when unknown
+
+    def __len__(self) -> int:
+        return len(self.token_ids)
+
+
+def build_training_set(records: Sequence[Record], labels: LabelSpace, token_ids: list[list[int]]) -> TrainingSet:
+    """A record's account columns are all known: its tags are positives, the rest negatives.
+
+    Columns of other accounts stay masked, so an account's tags learn only from its comments.
+    """
+    targets = np.zeros((len(records), len(labels)), dtype=np.float32)
+    mask = np.zeros_like(targets)
+    columns = {account: labels.indices(account) for account in labels.accounts}
+    for i, record in enumerate(records):
+        for column in columns.get(record.account, []):
+            mask[i, column] = 1.0
+            targets[i, column] = float(labels.labels[column][1] in record.tags)
+    sentiment = np.array([SENTIMENT_LABELS.index(r.sentiment) if r.sentiment else IGNORE for r in records])
+    return TrainingSet(token_ids=token_ids, targets=targets, mask=mask, sentiment=sentiment)
+
+
+def length_bucketed_batches(data: TrainingSet, batch_size: int, rng: random.Random) -> list[list[int]]:
+    """Batches of similar length (less padding), in random order; jitter varies them per epoch."""
+    keyed = sorted(range(len(data)), key=lambda i: len(data.token_ids[i]) + rng.uniform(0, 8))
+    batches = [keyed[i:i + batch_size] for i in range(0, len(keyed), batch_size)]
+    rng.shuffle(batches)
+    return batches
+
+
+def collate(data: TrainingSet, batch: list[int], pad_id: int) -> dict[str, torch.Tensor]:
+    width = max(len(data.token_ids[i]) for i in batch)
+    input_ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
+    attention = torch.zeros((len(batch), width), dtype=torch.long)
+    for row, i in enumerate(batch):
+        ids = data.token_ids[i]
+        input_ids[row, : len(ids)] = torch.tensor(ids)
+        attention[row, : len(ids)] = 1
+    return {
+        "input_ids": input_ids,
+        "attention_mask": attention,
+        "targets": torch.from_numpy(data.targets[batch]),
+        "mask": torch.from_numpy(data.mask[batch]),
+        "sentiment": torch.from_numpy(data.sentiment[batch]).long(),
+    }
+
+
+def iterate(data: TrainingSet, batches: list[list[int]], pad_id: int) -> Iterator[dict[str, torch.Tensor]]:
+    for batch in batches:
+        yield collate(data, batch, pad_id)

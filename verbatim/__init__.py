@@ -1,0 +1,1 @@
+"""verbatim: themes and sentiment for customer-feedback comments, served over gRPC."""

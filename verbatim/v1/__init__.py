@@ -1,0 +1,1 @@
+"""Generated gRPC stubs for verbatim.v1 (run `make stubs`)."""
