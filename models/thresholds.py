@@ -6,6 +6,7 @@ import numpy as np
 
 GRID = np.round(np.arange(0.05, 0.951, 0.025), 3)
 DEFAULT_THRESHOLD = 0.5
+RULE_GAIN = 0.01  # dev F1 a rule must add before it is used, so noise does not switch it on
 
 
 def f1(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray) -> np.ndarray:
@@ -26,8 +27,8 @@ def tune_thresholds(probs: np.ndarray, truth: np.ndarray, rule_hits: np.ndarray,
 
     probs, truth and rule_hits are [n, labels]. A column with fewer than
     `min_positives` dev positives keeps the default threshold and ignores rules.
-    The rule threshold is searched at or below the model threshold and equals it
-    when the rule does not improve F1, so rules never lower dev F1.
+    The rule threshold is searched jointly with the model threshold, at or below it,
+    and equals it unless the rule adds RULE_GAIN of dev F1, so rules never lower dev F1.
     """
     labels = probs.shape[1]
     thresholds = np.full(labels, DEFAULT_THRESHOLD)
@@ -37,15 +38,21 @@ def tune_thresholds(probs: np.ndarray, truth: np.ndarray, rule_hits: np.ndarray,
         if y.sum() < min_positives:
             continue
         predicted = p[None, :] >= GRID[:, None]  # [grid, n]
-        scores = _smooth(_f1_of(predicted, y))
-        best = int(np.argmax(scores))
+        best = int(np.argmax(_smooth(_f1_of(predicted, y))))
         thresholds[j] = rule_thresholds[j] = GRID[best]
-        best_score = float(_f1_of(predicted[best][None, :], y)[0])
-        for k in range(best - 1, -1, -1):
-            combined = predicted[best] | (r & (p >= GRID[k]))
-            score = float(_f1_of(combined[None, :], y)[0])
-            if score > best_score + 1e-9:
-                best_score, rule_thresholds[j] = score, GRID[k]
+        if not r.any():
+            continue
+        model_only = float(_f1_of(predicted[best][None, :], y)[0])
+        # Joint search: a keyword may justify a higher model threshold with a lower bar for rule hits.
+        best_pair, best_score = None, model_only + RULE_GAIN
+        for i in range(len(GRID)):
+            combined = predicted[i][None, :] | (r[None, :] & predicted[: i + 1])
+            scores = _f1_of(combined, y)
+            k = int(np.argmax(scores))
+            if scores[k] > best_score:
+                best_pair, best_score = (i, k), float(scores[k])
+        if best_pair is not None:
+            thresholds[j], rule_thresholds[j] = GRID[best_pair[0]], GRID[best_pair[1]]
     return thresholds, rule_thresholds
 
 

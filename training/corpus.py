@@ -95,7 +95,5 @@ def seed_split(split: str, taxonomy: Taxonomy) -> list[Record]:
 
 def fingerprint(records: Iterable[Record]) -> str:
     """A content hash of the training data, stored in the artifact."""
-    digest = hashlib.sha256()
-    for r in sorted(records, key=lambda r: (r.account, r.id)):
-        digest.update(json.dumps([r.account, r.id, r.text, sorted(r.tags), r.sentiment]).encode())
-    return digest.hexdigest()
+    rows = sorted(json.dumps([r.account, r.id, r.text, sorted(r.tags), r.sentiment]) for r in records)
+    return hashlib.sha256("\n".join(rows).encode()).hexdigest()

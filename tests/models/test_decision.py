@@ -1,0 +1,42 @@
+from models.decision import TagScore, decide_tags, needs_review
+from models.taxonomy import DEFAULT_TAXONOMY, Tag, Taxonomy
+from models.types import TagSource
+
+
+def _by_name(tags):
+    return {t.name: t for t in tags}
+
+
+def test_model_rule_and_both_sources() -> None:
+    scores = [TagScore("Bug", 0.9, 0.5, 0.2), TagScore("Price", 0.3, 0.5, 0.2), TagScore("Support", 0.1, 0.5, 0.2),
+              TagScore("Usability", 0.3, 0.5, 0.5)]
+    tags = _by_name(decide_tags(DEFAULT_TAXONOMY, scores, {"Bug": "crash", "Price": "price", "Support": "help",
+                                                           "Usability": "ui"}))
+    assert tags["Bug"].source is TagSource.BOTH and tags["Bug"].evidence == "crash"
+    assert tags["Price"].source is TagSource.RULE and tags["Price"].confidence == 0.3
+    assert "Support" not in tags  # below the rule threshold
+    assert "Usability" not in tags  # rule threshold equals threshold: the rule is off
+
+
+def test_child_brings_parent_even_when_parent_scores_low() -> None:
+    scores = [TagScore("Integrations", 0.2, 0.5, 0.5), TagScore("Slack", 0.8, 0.5, 0.5)]
+    tags = _by_name(decide_tags(DEFAULT_TAXONOMY, scores, {}))
+    assert tags["Integrations"].confidence == 0.8
+    assert tags["Slack"].parent == "Integrations"
+
+
+def test_tag_unknown_to_the_model_is_added_by_its_rule() -> None:
+    taxonomy = Taxonomy((Tag("Bug"), Tag("Acme", keywords=("acme",))))
+    tags = _by_name(decide_tags(taxonomy, [TagScore("Bug", 0.1, 0.5, 0.5)], {"Acme": "Acme"}))
+    assert tags["Acme"].source is TagSource.RULE and tags["Acme"].confidence == 1.0
+
+
+def test_tag_removed_from_taxonomy_is_not_returned() -> None:
+    taxonomy = Taxonomy((Tag("Bug"),))
+    assert decide_tags(taxonomy, [TagScore("Gone", 0.99, 0.5, 0.5)], {}) == ()
+
+
+def test_needs_review_near_threshold_or_unsure_sentiment() -> None:
+    assert needs_review([TagScore("Bug", 0.52, 0.5, 0.5)], 0.9, margin=0.1, min_sentiment=0.5)
+    assert not needs_review([TagScore("Bug", 0.95, 0.5, 0.5)], 0.9, margin=0.1, min_sentiment=0.5)
+    assert needs_review([TagScore("Bug", 0.95, 0.5, 0.5)], 0.4, margin=0.1, min_sentiment=0.5)

@@ -1,0 +1,18 @@
+import pytest
+
+from training.config import TrainingConfig
+
+
+@pytest.mark.parametrize("overrides, field", [
+    ({"epochs": 0}, "epochs"), ({"encoder_lr": -1.0}, "encoder_lr"), ({"dropout": 1.0}, "dropout"),
+    ({"max_length": 1024}, "max_length"), ({"threads": -2}, "threads"),
+])
+def test_invalid_settings_name_the_field(overrides: dict, field: str) -> None:
+    with pytest.raises(ValueError, match=f"TrainingConfig.{field}"):
+        TrainingConfig(**overrides)
+
+
+def test_overrides_ignore_none_and_reject_unknown() -> None:
+    assert TrainingConfig.from_overrides(epochs=None, seed=7) == TrainingConfig(seed=7)
+    with pytest.raises(ValueError, match="unknown training settings \\['epoch'\\]"):
+        TrainingConfig.from_overrides(epoch=3)

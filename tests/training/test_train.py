@@ -1,0 +1,52 @@
+import numpy as np
+import pytest
+
+from models.encoder import tiny_random_encoder
+from models.predictor import Predictor
+from models.registry import Registry
+from models.taxonomy import DEFAULT_ACCOUNT, DEFAULT_TAXONOMY, Tag, Taxonomy
+from training.config import TrainingConfig
+from training.corpus import seed_split
+from training.default_model import train_default_model
+from training.evaluate import evaluate
+from training.train import train
+
+
+def test_masked_accounts_share_one_head() -> None:
+    other = Taxonomy((Tag("Food"), Tag("Service")))
+    records = seed_split("train", DEFAULT_TAXONOMY)[:40]
+    from training.corpus import Record
+    records += [Record(id=f"r{i}", text=t, tags=frozenset(tags), sentiment=None, account="restaurants")
+                for i, (t, tags) in enumerate([("great pasta", {"Food"}), ("rude waiter", {"Service"})] * 10)]
+    artifact = train(records, records[:20] + records[-6:], {DEFAULT_ACCOUNT: DEFAULT_TAXONOMY, "restaurants": other},
+                     TrainingConfig(epochs=1, batch_size=8), "v-test", tiny_random_encoder, progress=False)
+    assert artifact.meta.labels.tags("restaurants") == ["Food", "Service"]
+    assert len(artifact.meta.labels) == len(DEFAULT_TAXONOMY.names) + 2
+    predictor = Predictor(artifact)
+    prediction = predictor.predict(["the pasta was cold"], "restaurants")[0]
+    assert prediction.tag_names <= {"Food", "Service"}
+
+
+def test_tiny_default_model_trains_saves_and_promotes(tmp_path) -> None:
+    registry = Registry(tmp_path)
+    version = train_default_model(registry, TrainingConfig(epochs=1, batch_size=32), tiny_random_encoder,
+                                  progress=False)
+    assert registry.champion() == version
+    predictor = Predictor.load(registry.champion_path())
+    evaluation = predictor.meta.evaluation
+    assert evaluation["seed_test"]["comments"] >= 300
+    assert 0 <= evaluation["seed_test"]["themes"]["micro_f1"] <= 1
+    assert all(0 < t < 1 for t in predictor.meta.thresholds)
+
+
+@pytest.mark.slow
+def test_real_encoder_learns_from_a_small_slice() -> None:
+    train_records = seed_split("train", DEFAULT_TAXONOMY)[:400]
+    dev_records = seed_split("dev", DEFAULT_TAXONOMY)
+    artifact = train(train_records, dev_records, {DEFAULT_ACCOUNT: DEFAULT_TAXONOMY}, TrainingConfig(epochs=2),
+                     "v-slow", progress=False)
+    report = evaluate(Predictor(artifact), seed_split("test", DEFAULT_TAXONOMY)[:150], DEFAULT_ACCOUNT)
+    # Well above chance after two epochs on 400 comments with the pretrained encoder.
+    assert report["sentiment"]["accuracy"] > 0.6
+    assert report["themes"]["micro_f1"] > 0.3
+    assert np.isfinite(artifact.meta.thresholds).all()
