@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from models.artifact import Artifact
+from models.backend import InferenceBackend, TorchBackend
 from models.decision import TagScore, decide_tags, needs_review
 from models.rules import KeywordRules
 from models.taxonomy import Taxonomy
@@ -42,8 +42,9 @@ class Predictor:
     """Wraps an artifact. encode() and infer() are split so a batcher can mix requests
     and accounts in one forward pass; decide() turns one row of scores into a Prediction."""
 
-    def __init__(self, artifact: Artifact) -> None:
+    def __init__(self, artifact: Artifact, backend: InferenceBackend | None = None) -> None:
         self.artifact = artifact
+        self.backend = backend or TorchBackend(artifact.net)
         self.meta = artifact.meta
         self.version = artifact.meta.version
         self._pad_id = artifact.tokenizer.pad_token_id or 0
@@ -80,15 +81,13 @@ class Predictor:
     def infer(self, token_ids: Sequence[Sequence[int]]) -> Scores:
         """One forward pass over a batch of encoded texts."""
         width = max(len(ids) for ids in token_ids)
-        input_ids = torch.full((len(token_ids), width), self._pad_id, dtype=torch.long)
-        attention = torch.zeros((len(token_ids), width), dtype=torch.long)
+        input_ids = np.full((len(token_ids), width), self._pad_id, dtype=np.int64)
+        attention = np.zeros((len(token_ids), width), dtype=np.int64)
         for i, ids in enumerate(token_ids):
-            input_ids[i, : len(ids)] = torch.tensor(ids, dtype=torch.long)
+            input_ids[i, : len(ids)] = ids
             attention[i, : len(ids)] = 1
-        with torch.inference_mode():
-            theme_logits, sentiment_logits = self.artifact.net(input_ids, attention)
-        return Scores(themes=torch.sigmoid(theme_logits).numpy(),
-                      sentiment=torch.softmax(sentiment_logits, dim=-1).numpy())
+        themes, sentiment = self.backend.run(input_ids, attention)
+        return Scores(themes=themes, sentiment=sentiment)
 
     def decide(self, text: str, account: str, themes: np.ndarray, sentiment: np.ndarray) -> Prediction:
         """Tags and sentiment for one comment, from its row of scores."""
