@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from verbatim.v1.verbatim_pb2 import ClassifiedComment
 
 DEFAULT_REGISTRY = "var/registry"
 
@@ -57,6 +62,99 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    import asyncio
+    import logging
+
+    from models.predictor import Predictor
+    from models.registry import Registry, RegistryError
+    from service.config import ConfigError, ServiceConfig
+    from service.server import run
+
+    try:
+        config = ServiceConfig.from_sources({name: getattr(args, name) for name in _service_settings()})
+    except ConfigError as exc:
+        return _fail(str(exc))
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    registry = Registry(config.registry)
+    try:
+        path = registry.champion_path()
+    except RegistryError as exc:
+        return _fail(f"the registry's champion is broken: {exc}")
+    if path is None:
+        from training.default_model import train_default_model
+
+        print(f"no champion in {registry.root}: training the default model first (takes minutes)", file=sys.stderr)
+        try:
+            path = registry.path(train_default_model(registry))
+        except KeyboardInterrupt:
+            return _fail("training interrupted; nothing was promoted")
+    return asyncio.run(run(config, lambda: Predictor.load(path)))
+
+
+def cmd_classify(args: argparse.Namespace) -> int:
+    import grpc
+
+    from verbatim.v1 import verbatim_pb2 as pb
+    from verbatim.v1 import verbatim_pb2_grpc as pb_grpc
+
+    request = pb.ClassifyCommentsRequest(account_id=args.account, comments=[pb.Comment(id="1", text=args.text)])
+    with grpc.insecure_channel(args.target) as channel:
+        try:
+            grpc.channel_ready_future(channel).result(timeout=min(args.timeout, 5.0))
+        except grpc.FutureTimeoutError:
+            return _fail(f"cannot reach a verbatim server at {args.target}; is `verbatim serve` running there?")
+        try:
+            response = pb_grpc.VerbatimStub(channel).ClassifyComments(request, timeout=args.timeout)
+        except grpc.RpcError as exc:
+            return _fail(f"{exc.code().name}: {exc.details()}")
+    if args.json:
+        from google.protobuf.json_format import MessageToJson
+
+        print(MessageToJson(response, preserving_proto_field_name=True, indent=2))
+        return 0
+    print(_format_comment(response.comments[0], response.model_version))
+    return 0
+
+
+def _format_comment(comment: ClassifiedComment, model_version: str) -> str:
+    from verbatim.v1 import verbatim_pb2 as pb
+
+    parents = {t.name: t.parent for t in comment.tags if t.HasField("parent")}
+
+    def path(name: str) -> str:
+        chain = [name]
+        while chain[-1] in parents and parents[chain[-1]] not in chain:
+            chain.append(parents[chain[-1]])
+        return " › ".join(reversed(chain))
+
+    lines = ["tags:" if comment.tags else "tags: none"]
+    names = [path(t.name) for t in comment.tags]
+    width = max(map(len, names), default=0)
+    for name, tag in zip(names, comment.tags):
+        source = pb.TagSource.Name(tag.source).removeprefix("TAG_SOURCE_")
+        evidence = f'  "{tag.evidence}"' if tag.HasField("evidence") else ""
+        lines.append(f"  {name:<{width}}  {tag.confidence:.2f}  {source:<5}{evidence}")
+    s = comment.sentiment
+    label = pb.SentimentLabel.Name(s.label).removeprefix("SENTIMENT_LABEL_")
+    p = s.probabilities
+    lines.append(f"sentiment: {label} (score {s.score:+.2f}; negative {p.negative:.2f}, "
+                 f"neutral {p.neutral:.2f}, positive {p.positive:.2f})")
+    lines.append(f"needs review: {'yes' if comment.needs_review else 'no'}")
+    lines.append(f"model: {model_version}")
+    return "\n".join(lines)
+
+
+def _service_settings() -> list[str]:
+    from service.config import ServiceConfig
+
+    return [f.name for f in dataclasses.fields(ServiceConfig)]
+
+
+def _default_target() -> str:
+    return f"{os.environ.get('VERBATIM_HOST') or '127.0.0.1'}:{os.environ.get('VERBATIM_PORT') or 50051}"
+
+
 def _fail(message: str) -> int:
     print(f"verbatim: error: {message}", file=sys.stderr)
     return 2
@@ -78,6 +176,24 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--account", default="default", help="account whose tags to evaluate")
     evaluate.add_argument("--registry", help=f"registry directory (env VERBATIM_REGISTRY, default {DEFAULT_REGISTRY})")
     evaluate.set_defaults(func=cmd_evaluate)
+
+    from service.config import ServiceConfig
+
+    serve = sub.add_parser("serve", help="serve the registry's champion over gRPC (trains one first if none)")
+    for setting in dataclasses.fields(ServiceConfig):
+        # Strings on purpose: ServiceConfig parses and checks flags and env vars alike.
+        serve.add_argument("--" + setting.name.replace("_", "-"), dest=setting.name, metavar="VALUE",
+                           help=f"env VERBATIM_{setting.name.upper()}, default {setting.default}")
+    serve.set_defaults(func=cmd_serve)
+
+    classify = sub.add_parser("classify", help="classify one comment with a running server")
+    classify.add_argument("text", help="the comment")
+    classify.add_argument("--target", default=_default_target(),
+                          help="server host:port (default from VERBATIM_HOST/VERBATIM_PORT, else 127.0.0.1:50051)")
+    classify.add_argument("--account", default="default", help="account whose taxonomy to use")
+    classify.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for the answer")
+    classify.add_argument("--json", action="store_true", help="print the response as JSON")
+    classify.set_defaults(func=cmd_classify)
     return parser
 
 

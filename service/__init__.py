@@ -1,0 +1,1 @@
+"""The gRPC server: servicer, micro-batcher, config, interceptors and model slot."""

@@ -1,0 +1,151 @@
+"""Server settings: read once from CLI flags and VERBATIM_* environment variables.
+
+A flag beats its environment variable, which beats the default. Every value is checked
+at start-up, and a bad one raises ConfigError naming the key, the value and what was
+expected, so a typo in a deployment manifest fails loudly instead of at the first request.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "VERBATIM_"
+
+
+class ConfigError(ValueError):
+    """A setting with a value the server cannot use; the message names the key."""
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    """Every server setting. Field `name` is read from env VERBATIM_NAME and flag --name."""
+
+    host: str = "127.0.0.1"
+    port: int = 50051  # 0 picks a free port
+    registry: Path = Path("var/registry")
+    max_batch_comments: int = 64
+    max_batch_tokens: int = 8192  # padded: batch size x longest comment, in tokens
+    max_delay_ms: float = 5.0
+    queue_capacity: int = 2048  # comments waiting for a batch, over all requests
+    max_comments_per_request: int = 256
+    max_text_chars: int = 5000
+    grace_s: float = 10.0
+    threads: int = 0  # torch intra-op threads; 0: every core
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            spec = _SPECS[f.name]
+            value = getattr(self, f.name)
+            problem = spec.check(value)
+            if problem:
+                raise ConfigError(f"{spec.env} is {value!r}: expected {problem}")
+        if self.queue_capacity < self.max_comments_per_request:
+            raise ConfigError(
+                f"VERBATIM_QUEUE_CAPACITY is {self.queue_capacity}: expected at least "
+                f"VERBATIM_MAX_COMMENTS_PER_REQUEST ({self.max_comments_per_request}), "
+                "or a request of the maximum size could never be queued")
+
+    @property
+    def address(self) -> str:
+        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
+
+    @property
+    def max_delay_s(self) -> float:
+        return self.max_delay_ms / 1000
+
+    @property
+    def torch_threads(self) -> int:
+        return self.threads or os.cpu_count() or 1
+
+    @classmethod
+    def from_sources(cls, flags: Mapping[str, str | None] | None = None,
+                     env: Mapping[str, str] | None = None) -> "ServiceConfig":
+        """Build from flag values (field name -> raw string, None when not given) and env."""
+        flags = flags or {}
+        env = os.environ if env is None else env
+        unknown = set(flags) - set(_SPECS)
+        if unknown:
+            raise ConfigError(f"unknown settings {sorted(unknown)}; known: {sorted(_SPECS)}")
+        values: dict[str, Any] = {}
+        for name, spec in _SPECS.items():
+            raw, source = flags.get(name), spec.flag
+            if raw is None:
+                raw, source = env.get(spec.env), spec.env
+            if raw is None:
+                continue
+            try:
+                values[name] = spec.parse(raw.strip())
+            except ValueError:
+                raise ConfigError(f"{source} is {raw!r}: expected {spec.expected}") from None
+            problem = spec.check(values[name])
+            if problem:
+                raise ConfigError(f"{source} is {raw!r}: expected {problem}")
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class _Spec:
+    name: str
+    parse: Callable[[str], Any]
+    expected: str  # what parse() accepts, for the error message
+    low: float | None = None
+    high: float | None = None
+
+    @property
+    def env(self) -> str:
+        return ENV_PREFIX + self.name.upper()
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+    def check(self, value: Any) -> str | None:
+        """None when the value is in range, else what was expected."""
+        if isinstance(value, str | Path):
+            return None if str(value).strip() else "a non-empty value"
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return self.expected
+        if isinstance(value, float) and not math.isfinite(value):
+            return f"{self.expected}, finite"
+        if (self.low is not None and value < self.low) or (self.high is not None and value > self.high):
+            if self.high is None:
+                return f"{self.expected} >= {self.low:g}"
+            return f"{self.expected} between {self.low:g} and {self.high:g}"
+        return None
+
+
+def _nonempty(raw: str) -> str:
+    if not raw:
+        raise ValueError(raw)
+    return raw
+
+
+def _path(raw: str) -> Path:
+    return Path(_nonempty(raw))
+
+
+def _float(raw: str) -> float:
+    value = float(raw)
+    if not math.isfinite(value):
+        raise ValueError(raw)
+    return value
+
+
+_SPECS: dict[str, _Spec] = {s.name: s for s in (
+    _Spec("host", _nonempty, "a host name or IP address"),
+    _Spec("port", int, "an integer", 0, 65535),
+    _Spec("registry", _path, "a directory path"),
+    _Spec("max_batch_comments", int, "an integer", 1, 4096),
+    _Spec("max_batch_tokens", int, "an integer", 1, 10_000_000),
+    _Spec("max_delay_ms", _float, "a number of milliseconds", 0, 10_000),
+    _Spec("queue_capacity", int, "an integer", 1, 10_000_000),
+    _Spec("max_comments_per_request", int, "an integer", 1, 100_000),
+    _Spec("max_text_chars", int, "an integer", 1, 1_000_000),
+    _Spec("grace_s", _float, "a number of seconds", 0, 3600),
+    _Spec("threads", int, "an integer", 0, 1024),
+)}

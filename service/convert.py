@@ -1,0 +1,130 @@
+"""The one place where protobuf messages become domain objects and back."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timezone
+from typing import Any
+
+from google.protobuf.struct_pb2 import Struct
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from models.artifact import ArtifactMeta
+from models.taxonomy import DEFAULT_ACCOUNT, Tag, Taxonomy
+from models.types import Prediction, Sentiment, TagPrediction, TagSource
+from service.requests import ClassifyOptions, ClassifyRequest, CommentInput
+from verbatim.v1 import verbatim_pb2 as pb
+
+_SURVEY_TYPES: dict[int, str | None] = {
+    pb.SURVEY_TYPE_UNSPECIFIED: None,
+    pb.SURVEY_TYPE_NPS: "nps",
+    pb.SURVEY_TYPE_CSAT: "csat",
+    pb.SURVEY_TYPE_CES: "ces",
+}
+_SENTIMENT_LABELS: dict[str, int] = {
+    "negative": pb.SENTIMENT_LABEL_NEGATIVE,
+    "neutral": pb.SENTIMENT_LABEL_NEUTRAL,
+    "positive": pb.SENTIMENT_LABEL_POSITIVE,
+}
+_TAG_SOURCES: dict[TagSource, int] = {
+    TagSource.MODEL: pb.TAG_SOURCE_MODEL,
+    TagSource.RULE: pb.TAG_SOURCE_RULE,
+    TagSource.BOTH: pb.TAG_SOURCE_BOTH,
+}
+
+
+def account_from_proto(account_id: str) -> str:
+    return account_id or DEFAULT_ACCOUNT
+
+
+def model_info_account_from_proto(request: pb.GetModelInfoRequest) -> str | None:
+    """The one account asked about, or None for all of them."""
+    return account_from_proto(request.account_id) if request.HasField("account_id") else None
+
+
+def classify_request_from_proto(request: pb.ClassifyCommentsRequest) -> ClassifyRequest:
+    comments = tuple(
+        CommentInput(id=c.id, text=c.text, score=c.score if c.HasField("score") else None,
+                     # An enum value newer than this server reads as "no survey type".
+                     survey_type=_SURVEY_TYPES.get(c.survey_type))
+        for c in request.comments)
+    options = ClassifyOptions(
+        min_confidence=request.options.min_confidence if request.options.HasField("min_confidence") else None,
+        only_tags=tuple(request.options.only_tags))
+    return ClassifyRequest(account_id=account_from_proto(request.account_id), comments=comments, options=options)
+
+
+def classify_response_to_proto(model_version: str, ids: Sequence[str],
+                               predictions: Sequence[Prediction]) -> pb.ClassifyCommentsResponse:
+    return pb.ClassifyCommentsResponse(
+        model_version=model_version,
+        comments=[prediction_to_proto(i, p) for i, p in zip(ids, predictions, strict=True)])
+
+
+def prediction_to_proto(comment_id: str, prediction: Prediction) -> pb.ClassifiedComment:
+    return pb.ClassifiedComment(id=comment_id, tags=[tag_prediction_to_proto(t) for t in prediction.tags],
+                                sentiment=sentiment_to_proto(prediction.sentiment),
+                                needs_review=prediction.needs_review)
+
+
+def tag_prediction_to_proto(tag: TagPrediction) -> pb.TagPrediction:
+    return pb.TagPrediction(name=tag.name, parent=tag.parent, confidence=tag.confidence,
+                            source=_TAG_SOURCES[tag.source], evidence=tag.evidence)
+
+
+def sentiment_to_proto(sentiment: Sentiment) -> pb.Sentiment:
+    probs = sentiment.probabilities
+    return pb.Sentiment(
+        label=_SENTIMENT_LABELS.get(sentiment.label, pb.SENTIMENT_LABEL_UNSPECIFIED), score=sentiment.score,
+        probabilities=pb.SentimentProbabilities(negative=probs.get("negative", 0.0), neutral=probs.get("neutral", 0.0),
+                                                positive=probs.get("positive", 0.0)))
+
+
+def tag_to_proto(tag: Tag) -> pb.Tag:
+    return pb.Tag(name=tag.name, parent=tag.parent, description=tag.description, keywords=list(tag.keywords))
+
+
+def model_info_to_proto(meta: ArtifactMeta, taxonomies: Mapping[str, Taxonomy]) -> pb.GetModelInfoResponse:
+    """`taxonomies` are the accounts to list, by account id."""
+    response = pb.GetModelInfoResponse(
+        version=meta.version,
+        accounts=[pb.AccountTags(account_id=account, tags=[tag_to_proto(t) for t in taxonomy.tags])
+                  for account, taxonomy in sorted(taxonomies.items())],
+        summary=_summary(meta.evaluation),
+        evaluation=_struct(meta.evaluation),
+        training_config=_struct(meta.training_config),
+        data_fingerprint=meta.data_fingerprint,
+        max_length=meta.max_length)
+    created = _timestamp(meta.created_at)
+    if created is not None:
+        response.created_at.CopyFrom(created)
+    return response
+
+
+def _summary(evaluation: Mapping[str, Any]) -> pb.EvaluationSummary:
+    test = evaluation.get("seed_test") or {}
+    themes, sentiment = test.get("themes") or {}, test.get("sentiment") or {}
+    baseline = test.get("keyword_baseline") or {}
+    return pb.EvaluationSummary(
+        theme_micro_f1=themes.get("micro_f1"), theme_macro_f1=themes.get("macro_f1"),
+        keyword_baseline_micro_f1=baseline.get("micro_f1"),
+        sentiment_accuracy=sentiment.get("accuracy"), sentiment_macro_f1=sentiment.get("macro_f1"),
+        test_comments=test.get("comments"), training_seconds=evaluation.get("training_seconds"))
+
+
+def _struct(data: Mapping[str, Any]) -> Struct:
+    struct = Struct()
+    struct.update(dict(data))
+    return struct
+
+
+def _timestamp(iso: str) -> Timestamp | None:
+    try:
+        moment = datetime.fromisoformat(iso)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)  # artifacts are written in UTC
+    stamp = Timestamp()
+    stamp.FromDatetime(moment)
+    return stamp

@@ -1,0 +1,53 @@
+"""Domain errors raised inside the service. They know nothing of gRPC: the interceptor
+maps each one to a status code, in one place. Their messages are safe to send to callers."""
+
+from __future__ import annotations
+
+
+class ServiceError(Exception):
+    """Base class: an error whose message is meant for the caller."""
+
+
+class InvalidArgument(ServiceError):
+    """Bad input. The message starts with the field path, e.g. `comments[3].text: ...`."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+
+
+class QueueFull(ServiceError):
+    """The batcher's queue has no room for the request's comments."""
+
+    def __init__(self, requested: int, free: int, capacity: int) -> None:
+        super().__init__(f"server overloaded: {requested} comments do not fit in the queue "
+                         f"({free} of {capacity} free); retry with backoff")
+        self.requested, self.free, self.capacity = requested, free, capacity
+
+
+class DeadlineExpired(ServiceError):
+    """The caller's deadline passed while the comment waited; it was not computed."""
+
+    def __init__(self) -> None:
+        super().__init__("deadline expired while queued; the comment was not computed")
+
+
+class ModelNotReady(ServiceError):
+    """No model is loaded yet."""
+
+    def __init__(self) -> None:
+        super().__init__("no model is loaded yet; retry shortly")
+
+
+class ShuttingDown(ServiceError):
+    """The server is draining and accepts no new work."""
+
+    def __init__(self) -> None:
+        super().__init__("server is shutting down; retry on another replica")
+
+
+class Unimplemented(ServiceError):
+    """An RPC of the contract that this server version does not serve yet."""
+
+    def __init__(self, rpc: str) -> None:
+        super().__init__(f"{rpc} is not implemented by this server version")

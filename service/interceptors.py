@@ -1,0 +1,72 @@
+"""Maps domain errors to gRPC status codes, once, for every unary RPC."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import grpc
+from grpc import aio
+
+from service.errors import (DeadlineExpired, InvalidArgument, ModelNotReady, QueueFull, ServiceError,
+                            ShuttingDown, Unimplemented)
+
+logger = logging.getLogger(__name__)
+
+STATUS_CODES: dict[type[ServiceError], grpc.StatusCode] = {
+    InvalidArgument: grpc.StatusCode.INVALID_ARGUMENT,
+    QueueFull: grpc.StatusCode.RESOURCE_EXHAUSTED,
+    DeadlineExpired: grpc.StatusCode.DEADLINE_EXCEEDED,
+    ModelNotReady: grpc.StatusCode.UNAVAILABLE,
+    ShuttingDown: grpc.StatusCode.UNAVAILABLE,
+    Unimplemented: grpc.StatusCode.UNIMPLEMENTED,
+}
+
+
+def status_code(error: ServiceError) -> grpc.StatusCode:
+    """The status for a domain error; one without an entry is a bug, hence INTERNAL."""
+    for cls in type(error).__mro__:
+        if cls in STATUS_CODES:
+            return STATUS_CODES[cls]
+    return grpc.StatusCode.INTERNAL
+
+
+UnaryHandler = Callable[[Any, aio.ServicerContext], Awaitable[Any]]
+
+
+class ErrorMappingInterceptor(aio.ServerInterceptor):
+    """Turns ServiceError into its status code and anything unexpected into INTERNAL.
+
+    An unexpected error is logged with its traceback and a short reference that is
+    also sent to the caller, so a support ticket can be matched to the log line
+    without leaking internals. Streaming RPCs (health Watch, reflection) pass through.
+    """
+
+    async def intercept_service(
+            self, continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+            handler_call_details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler:
+        handler = await continuation(handler_call_details)
+        if handler is None or handler.unary_unary is None:
+            return handler
+        return grpc.unary_unary_rpc_method_handler(
+            _mapped(handler.unary_unary, handler_call_details.method),
+            request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer)
+
+
+def _mapped(inner: UnaryHandler, method: str) -> UnaryHandler:
+    async def call(request: Any, context: aio.ServicerContext) -> Any:
+        try:
+            return await inner(request, context)
+        except aio.AbortError:
+            raise  # the handler already chose a status
+        except ServiceError as exc:
+            await context.abort(status_code(exc), str(exc))
+        except Exception:
+            reference = uuid.uuid4().hex[:12]
+            logger.exception("unexpected error in %s (ref %s)", method, reference)
+            await context.abort(grpc.StatusCode.INTERNAL, f"internal error (ref {reference}); see the server log")
+
+    return call

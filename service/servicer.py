@@ -1,0 +1,76 @@
+"""The Verbatim gRPC servicer: a thin adapter from the wire to the model and batcher."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+
+from grpc import aio
+
+from models.types import Prediction
+from service import convert
+from service.batcher import Batcher, WorkItem
+from service.errors import Unimplemented
+from service.model_slot import ModelSlot
+from service.validation import RequestLimits, check_account, validate_classify
+from verbatim.v1 import verbatim_pb2 as pb
+from verbatim.v1 import verbatim_pb2_grpc as pb_grpc
+
+SERVICE_NAME = pb.DESCRIPTOR.services_by_name["Verbatim"].full_name
+
+
+class VerbatimServicer(pb_grpc.VerbatimServicer):
+    def __init__(self, slot: ModelSlot, batcher: Batcher, limits: RequestLimits) -> None:
+        self._slot = slot
+        self._batcher = batcher
+        self._limits = limits
+
+    async def ClassifyComments(self, request: pb.ClassifyCommentsRequest,
+                               context: aio.ServicerContext) -> pb.ClassifyCommentsResponse:
+        predictor = self._slot.current()  # this request's model, even if a new one is swapped in
+        query = convert.classify_request_from_proto(request)
+        validate_classify(query, self._limits, predictor.meta.taxonomies)
+        token_ids = predictor.encode([c.text for c in query.comments])
+        remaining = context.time_remaining()
+        deadline = None if remaining is None else time.monotonic() + remaining
+        futures = self._batcher.submit([WorkItem(c.text, query.account_id, ids, predictor, deadline)
+                                        for c, ids in zip(query.comments, token_ids, strict=True)])
+        predictions = await _all(futures)
+        return convert.classify_response_to_proto(predictor.version, [c.id for c in query.comments],
+                                                  [query.options.apply(p) for p in predictions])
+
+    async def GetModelInfo(self, request: pb.GetModelInfoRequest,
+                           context: aio.ServicerContext) -> pb.GetModelInfoResponse:
+        predictor = self._slot.current()
+        taxonomies = predictor.meta.taxonomies
+        account = convert.model_info_account_from_proto(request)
+        if account is not None:
+            taxonomies = {account: check_account("account_id", account, taxonomies)}
+        return convert.model_info_to_proto(predictor.meta, taxonomies)
+
+    async def SubmitCorrections(self, request: pb.SubmitCorrectionsRequest,
+                                context: aio.ServicerContext) -> pb.SubmitCorrectionsResponse:
+        raise Unimplemented("SubmitCorrections")
+
+    async def PutTags(self, request: pb.PutTagsRequest, context: aio.ServicerContext) -> pb.PutTagsResponse:
+        raise Unimplemented("PutTags")
+
+    async def ListTags(self, request: pb.ListTagsRequest, context: aio.ServicerContext) -> pb.ListTagsResponse:
+        raise Unimplemented("ListTags")
+
+    async def DeleteTag(self, request: pb.DeleteTagRequest, context: aio.ServicerContext) -> pb.DeleteTagResponse:
+        raise Unimplemented("DeleteTag")
+
+
+async def _all(futures: Sequence[asyncio.Future[Prediction]]) -> list[Prediction]:
+    """Every result, or the first error once all are settled (so none goes unretrieved).
+
+    If the RPC is cancelled (caller gone, deadline hit), gather cancels the futures and
+    the batcher skips them instead of computing for nobody.
+    """
+    results = await asyncio.gather(*futures, return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    return results  # type: ignore[return-value]
