@@ -138,6 +138,8 @@ class Batcher:
     async def drain(self, timeout: float | None = None) -> bool:
         """Stop accepting work and wait until every queued comment is done; False on timeout."""
         self._accepting = False
+        if self._idle.is_set():
+            return True
         try:
             await asyncio.wait_for(self._idle.wait(), timeout)
         except TimeoutError:

@@ -46,6 +46,7 @@ class VerbatimServer:
         self.port: int | None = None
         self._server: aio.Server | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._background: set[asyncio.Task[None]] = set()
 
     @property
     def address(self) -> str:
@@ -55,6 +56,7 @@ class VerbatimServer:
     async def start(self) -> int:
         """Bind and start serving; returns the bound port (useful with port 0)."""
         self._loop = asyncio.get_running_loop()
+        self.slot.subscribe(self._on_swap)  # before reading slot.loaded, so no swap goes unseen
         torch.set_num_threads(self.config.torch_threads)
         # Room for a maximal request: every comment at the text limit, 4 bytes per char in UTF-8.
         max_message = self.config.max_comments_per_request * (4 * self.config.max_text_chars + 1024) + (1 << 16)
@@ -80,7 +82,6 @@ class VerbatimServer:
         await server.start()
         self._server = server
         self.batcher.start()
-        self.slot.subscribe(self._on_swap)
         return port
 
     async def stop(self, grace: float | None = None) -> None:
@@ -99,9 +100,14 @@ class VerbatimServer:
             logger.info("model %s loaded", new.version)
         else:
             logger.info("model %s replaces %s", new.version, old.version)
-        assert self._loop is not None
-        # swap() may come from a loader thread; health must be updated on the loop.
-        self._loop.call_soon_threadsafe(lambda: self._loop.create_task(self._set_health(SERVING)))  # type: ignore[union-attr]
+        # swap() may come from a loader thread; health lives on the loop.
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._mark_serving)
+
+    def _mark_serving(self) -> None:
+        task = asyncio.get_running_loop().create_task(self._set_health(SERVING))
+        self._background.add(task)  # asyncio keeps only weak references to tasks
+        task.add_done_callback(self._background.discard)
 
     async def _set_health(self, status: health_pb2.HealthCheckResponse.ServingStatus) -> None:
         for service in HEALTH_SERVICES:
