@@ -1,0 +1,39 @@
+"""Checks for the identifiers the store keeps: account ids, tag names, correction and comment ids."""
+
+from __future__ import annotations
+
+from store.errors import InvalidInput
+
+# The columns are VARCHAR(255); checking here gives the same error on SQLite, which would
+# otherwise accept longer values, and on PostgreSQL, which would fail with a driver error.
+MAX_NAME_LENGTH = 255
+
+
+def name_problem(value: object) -> str | None:
+    """What is wrong with `value` as an identifier, or None if it is usable."""
+    if not isinstance(value, str):
+        return f"must be a string, got {type(value).__name__}"
+    if not value.strip():
+        return "must not be empty"
+    if value != value.strip():
+        return f"must not start or end with whitespace: {value!r}"
+    if len(value) > MAX_NAME_LENGTH:
+        return f"is {len(value)} characters long; the limit is {MAX_NAME_LENGTH}"
+    return text_problem(value)
+
+
+def text_problem(value: str) -> str | None:
+    """What is wrong with `value` as free text, or None if every backend can store it."""
+    # PostgreSQL text cannot hold NUL; refusing it everywhere keeps SQLite and PostgreSQL alike.
+    if "\x00" in value:
+        return "must not contain NUL characters"
+    return None
+
+
+def check_name(field: str, value: object) -> str:
+    """Return `value` if it is a usable identifier, else raise InvalidInput naming `field`."""
+    problem = name_problem(value)
+    if problem is not None:
+        raise InvalidInput(field, problem)
+    assert isinstance(value, str)
+    return value
