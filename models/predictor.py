@@ -42,17 +42,27 @@ class Predictor:
     """Wraps an artifact. encode() and infer() are split so a batcher can mix requests
     and accounts in one forward pass; decide() turns one row of scores into a Prediction."""
 
-    def __init__(self, artifact: Artifact, backend: InferenceBackend | None = None) -> None:
+    def __init__(self, artifact: Artifact, backend: InferenceBackend | None = None,
+                 taxonomies: dict[str, Taxonomy] | None = None) -> None:
         self.artifact = artifact
         self.backend = backend or TorchBackend(artifact.net)
         self.meta = artifact.meta
         self.version = artifact.meta.version
         self._pad_id = artifact.tokenizer.pad_token_id or 0
-        self._views = {account: self._view(account, taxonomy) for account, taxonomy in self.meta.taxonomies.items()}
+        taxonomies = self.meta.taxonomies if taxonomies is None else taxonomies
+        self._views = {account: self._view(account, taxonomy) for account, taxonomy in taxonomies.items()}
 
     @classmethod
     def load(cls, directory: Path) -> "Predictor":
         return cls(Artifact.load(directory))
+
+    def with_taxonomies(self, taxonomies: dict[str, Taxonomy]) -> "Predictor":
+        """The same model and backend, with rules and tags from live taxonomies (e.g. the store).
+
+        An account the model was not trained on is served by its keyword rules alone; a tag
+        deleted since training is no longer returned.
+        """
+        return Predictor(self.artifact, self.backend, taxonomies)
 
     @property
     def accounts(self) -> list[str]:

@@ -67,3 +67,17 @@ def test_predict_returns_domain_objects_in_order() -> None:
     assert "Integrations" in slack  # "slack" keyword hit brings the parent at least via rules or model
     with pytest.raises(UnknownAccountError):
         predictor.predict(["x"], "nobody")
+
+
+def test_live_taxonomies_override_the_artifact() -> None:
+    from models.taxonomy import Tag, Taxonomy
+
+    predictor = Predictor(_tiny_artifact())
+    live = predictor.with_taxonomies({
+        DEFAULT_ACCOUNT: Taxonomy(tuple(t for t in DEFAULT_TAXONOMY.tags if t.name != "Price")),
+        "acme": Taxonomy((Tag("Shipping", keywords=("late delivery",)),)),
+    })
+    assert live.backend is predictor.backend and live.accounts == ["acme", DEFAULT_ACCOUNT]
+    acme = live.predict(["Late delivery again", "fine"], "acme")
+    assert [p.tag_names for p in acme] == [{"Shipping"}, set()]
+    assert all("Price" not in p.tag_names for p in live.predict(["so expensive", "price hike"], DEFAULT_ACCOUNT))
