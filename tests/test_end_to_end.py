@@ -1,0 +1,128 @@
+"""`verbatim serve` as a real process, with the real trained model, over a real socket.
+
+The registry comes from VERBATIM_E2E_REGISTRY, else var/registry if it has a champion,
+else a default model is trained into a temporary registry first (minutes).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from models.registry import Registry
+from verbatim.v1 import verbatim_pb2 as pb
+from verbatim.v1 import verbatim_pb2_grpc as pb_grpc
+
+pytestmark = pytest.mark.slow
+
+REPO = Path(__file__).resolve().parents[1]
+GRACE_S = 20
+COMPLAINT = "The Slack integration keeps crashing and support never answers"
+
+
+def verbatim_command() -> list[str]:
+    script = Path(sys.executable).with_name("verbatim")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "verbatim.cli"]
+
+
+@pytest.fixture(scope="module")
+def real_registry(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if os.environ.get("VERBATIM_E2E_REGISTRY"):
+        path = Path(os.environ["VERBATIM_E2E_REGISTRY"])
+        assert Registry(path).champion(), f"VERBATIM_E2E_REGISTRY={path} has no champion"
+        return path
+    if Registry(REPO / "var" / "registry").champion():
+        return REPO / "var" / "registry"
+    path = tmp_path_factory.mktemp("e2e-registry")
+    subprocess.run([*verbatim_command(), "train", "--registry", str(path)], check=True, timeout=3600,
+                   env=os.environ | {"HF_HUB_OFFLINE": "1"})
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture()
+def server(real_registry: Path, tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], int, Path]]:
+    port = free_port()
+    log = tmp_path / "serve.log"
+    env = os.environ | {"HF_HUB_OFFLINE": "1", "VERBATIM_HOST": "127.0.0.1", "VERBATIM_PORT": str(port),
+                        "VERBATIM_REGISTRY": str(real_registry), "VERBATIM_GRACE_S": str(GRACE_S)}
+    with open(log, "wb") as out:
+        process = subprocess.Popen([*verbatim_command(), "serve"], env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        yield process, port, log
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def wait_serving(process: subprocess.Popen[bytes], channel: grpc.Channel, log: Path, timeout: float = 180) -> None:
+    health = health_pb2_grpc.HealthStub(channel)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, f"verbatim serve exited early:\n{log.read_text()}"
+        try:
+            status = health.Check(health_pb2.HealthCheckRequest(service="verbatim.v1.Verbatim"), timeout=1).status
+            if status == health_pb2.HealthCheckResponse.SERVING:
+                return
+        except grpc.RpcError:
+            pass  # not listening yet
+        time.sleep(0.2)
+    pytest.fail(f"not SERVING after {timeout}s:\n{log.read_text()}")
+
+
+def test_serve_classifies_and_drains_on_sigterm(server: tuple[subprocess.Popen[bytes], int, Path]) -> None:
+    process, port, log = server
+    target = f"127.0.0.1:{port}"
+    with grpc.insecure_channel(target) as channel:
+        wait_serving(process, channel, log)
+        stub = pb_grpc.VerbatimStub(channel)
+
+        request = pb.ClassifyCommentsRequest(comments=[pb.Comment(id="c1", text=COMPLAINT)])
+        response = stub.ClassifyComments(request, timeout=30)
+        [result] = response.comments
+        tags = {t.name: t for t in result.tags}
+        assert {"Slack", "Integrations", "Bug", "Support"} <= set(tags), f"tags: {sorted(tags)}"
+        assert tags["Slack"].parent == "Integrations"
+        assert result.sentiment.label == pb.SENTIMENT_LABEL_NEGATIVE
+        assert f"verbatim serving on {target} with model {response.model_version}" in log.read_text()
+
+        cli = subprocess.run([*verbatim_command(), "classify", COMPLAINT, "--target", target],
+                             capture_output=True, text=True, timeout=60)
+        assert cli.returncode == 0, cli.stderr
+        assert "Integrations \u203a Slack" in cli.stdout and "sentiment: NEGATIVE" in cli.stdout
+        as_json = subprocess.run([*verbatim_command(), "classify", COMPLAINT, "--target", target, "--json"],
+                                 capture_output=True, text=True, timeout=60)
+        assert json.loads(as_json.stdout)["model_version"] == response.model_version
+
+        # Twenty concurrent requests, then SIGTERM while they are still being computed.
+        texts = [f"{COMPLAINT}. Ticket {i}: exports to CSV fail and the dashboard is slow on Mondays." for i in range(8)]
+        batch = pb.ClassifyCommentsRequest(comments=[pb.Comment(id=str(i), text=t) for i, t in enumerate(texts)])
+        futures = [stub.ClassifyComments.future(batch, timeout=60) for _ in range(20)]
+        time.sleep(0.3)  # let the server accept all of them
+        pending = sum(not f.done() for f in futures)
+        sent_at = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        codes = [f.code() for f in futures]
+        assert pending > 0, "every request finished before SIGTERM; nothing was in flight"
+        assert codes == [grpc.StatusCode.OK] * 20
+        assert all(len(f.result().comments) == 8 for f in futures)
+        assert process.wait(timeout=GRACE_S + 10) == 0, log.read_text()
+        assert time.monotonic() - sent_at < GRACE_S + 5
+    assert "shutting down" in log.read_text()
