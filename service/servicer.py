@@ -8,6 +8,8 @@ from collections.abc import Sequence
 
 from grpc import aio
 
+from models.predictor import Predictor
+from models.taxonomy import Taxonomy
 from models.types import Prediction
 from service import convert
 from service.batcher import Batcher, WorkItem
@@ -30,7 +32,7 @@ class VerbatimServicer(pb_grpc.VerbatimServicer):
                                context: aio.ServicerContext) -> pb.ClassifyCommentsResponse:
         predictor = self._slot.current()  # this request's model, even if a new one is swapped in
         query = convert.classify_request_from_proto(request)
-        validate_classify(query, self._limits, predictor.meta.taxonomies)
+        validate_classify(query, self._limits, _taxonomies(predictor))
         token_ids = predictor.encode([c.text for c in query.comments])
         remaining = context.time_remaining()
         deadline = None if remaining is None else time.monotonic() + remaining
@@ -43,7 +45,7 @@ class VerbatimServicer(pb_grpc.VerbatimServicer):
     async def GetModelInfo(self, request: pb.GetModelInfoRequest,
                            context: aio.ServicerContext) -> pb.GetModelInfoResponse:
         predictor = self._slot.current()
-        taxonomies = predictor.meta.taxonomies
+        taxonomies = _taxonomies(predictor)
         account = convert.model_info_account_from_proto(request)
         if account is not None:
             taxonomies = {account: check_account("account_id", account, taxonomies)}
@@ -61,6 +63,11 @@ class VerbatimServicer(pb_grpc.VerbatimServicer):
 
     async def DeleteTag(self, request: pb.DeleteTagRequest, context: aio.ServicerContext) -> pb.DeleteTagResponse:
         raise Unimplemented("DeleteTag")
+
+
+def _taxonomies(predictor: Predictor) -> dict[str, Taxonomy]:
+    # The predictor's own view, not the artifact's: it may serve live taxonomies.
+    return {account: predictor.taxonomy(account) for account in predictor.accounts}
 
 
 async def _all(futures: Sequence[asyncio.Future[Prediction]]) -> list[Prediction]:

@@ -11,6 +11,7 @@ import pytest
 from google.protobuf.json_format import MessageToDict
 
 from models.predictor import Predictor
+from models.taxonomy import Tag, Taxonomy
 from tests.service.harness import Harness, RecordingPredictor, classify, comment, rpc_error, serving, wait_until
 from verbatim.v1 import verbatim_pb2 as pb
 
@@ -191,3 +192,12 @@ def test_later_rpcs_answer_unimplemented(server: Harness, method: str, request_:
     error = rpc_error(lambda: getattr(server.stub, method)(request_, timeout=10))
     assert error.code() == grpc.StatusCode.UNIMPLEMENTED
     assert error.details() == f"{method} is not implemented by this server version"
+
+
+def test_validation_and_model_info_follow_the_predictors_live_taxonomies(tiny_predictor: Predictor) -> None:
+    live = dict(tiny_predictor.meta.taxonomies) | {"initech": Taxonomy((Tag("Staplers", keywords=("stapler",)),))}
+    with serving(tiny_predictor.with_taxonomies(live)) as h:
+        response = h.stub.ClassifyComments(classify(comment("1", "my stapler is gone"), account="initech"), timeout=10)
+        assert [t.name for t in response.comments[0].tags] == ["Staplers"]  # by its keyword rule alone
+        info = h.stub.GetModelInfo(pb.GetModelInfoRequest(), timeout=10)
+        assert [a.account_id for a in info.accounts] == ["acme", "default", "initech"]
