@@ -36,6 +36,10 @@ class ServiceConfig:
     max_text_chars: int = 5000
     grace_s: float = 10.0
     threads: int = 0  # torch intra-op threads; 0: every core
+    store_url: str = "sqlite:///var/verbatim.db"
+    reload_s: float = 10.0  # how often to look for a new champion; 0 turns reloading off
+    metrics_port: int = 9100  # Prometheus /metrics; 0 picks a free port
+    backend: str = "torch"
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -107,7 +111,13 @@ class _Spec:
     def check(self, value: Any) -> str | None:
         """None when the value is in range, else what was expected."""
         if isinstance(value, str | Path):
-            return None if str(value).strip() else "a non-empty value"
+            if not str(value).strip():
+                return "a non-empty value"
+            try:
+                self.parse(str(value))
+            except ValueError:
+                return self.expected
+            return None
         if isinstance(value, bool) or not isinstance(value, int | float):
             return self.expected
         if isinstance(value, float) and not math.isfinite(value):
@@ -129,6 +139,15 @@ def _path(raw: str) -> Path:
     return Path(_nonempty(raw))
 
 
+BACKENDS = ("torch", "onnx")
+
+
+def _backend(raw: str) -> str:
+    if raw not in BACKENDS:
+        raise ValueError(raw)
+    return raw
+
+
 def _float(raw: str) -> float:
     value = float(raw)
     if not math.isfinite(value):
@@ -148,4 +167,8 @@ _SPECS: dict[str, _Spec] = {s.name: s for s in (
     _Spec("max_text_chars", int, "an integer", 1, 1_000_000),
     _Spec("grace_s", _float, "a number of seconds", 0, 3600),
     _Spec("threads", int, "an integer", 0, 1024),
+    _Spec("store_url", _nonempty, "an SQLAlchemy URL, e.g. sqlite:///var/verbatim.db or postgresql+psycopg://..."),
+    _Spec("reload_s", _float, "a number of seconds", 0, 86_400),
+    _Spec("metrics_port", int, "an integer", 0, 65535),
+    _Spec("backend", _backend, "one of " + ", ".join(BACKENDS)),
 )}

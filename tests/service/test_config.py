@@ -87,3 +87,16 @@ def test_serve_prints_the_config_error_and_exits_2(capsys: pytest.CaptureFixture
     monkeypatch.delenv("VERBATIM_MAX_BATCH_TOKENS")
     assert cli.main(["serve", "--port", "x1"]) == 2
     assert "--port is 'x1'" in capsys.readouterr().err
+
+
+def test_new_settings_are_checked_at_start_up() -> None:
+    from service.config import ConfigError, ServiceConfig
+
+    with pytest.raises(ConfigError, match="VERBATIM_BACKEND is 'tensorflow': expected one of torch, onnx"):
+        ServiceConfig.from_sources(env={"VERBATIM_BACKEND": "tensorflow"})
+    with pytest.raises(ConfigError, match="VERBATIM_BACKEND"):
+        ServiceConfig(backend="tensorflow")
+    with pytest.raises(ConfigError, match="VERBATIM_RELOAD_S is '-1'"):
+        ServiceConfig.from_sources(env={"VERBATIM_RELOAD_S": "-1"})
+    config = ServiceConfig.from_sources(env={"VERBATIM_STORE_URL": "sqlite:////tmp/x.db", "VERBATIM_METRICS_PORT": "0"})
+    assert config.store_url == "sqlite:////tmp/x.db" and config.metrics_port == 0
