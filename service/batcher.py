@@ -37,6 +37,12 @@ class BatchPredictor(Protocol):
     def decide(self, text: str, account: str, themes: np.ndarray, sentiment: np.ndarray) -> Prediction: ...
 
 
+class BatchObserver(Protocol):
+    """Told of every computed batch, with plain numbers (e.g. to export metrics)."""
+
+    def __call__(self, size: int, padded_tokens: int, queue_waits: Sequence[float], inference_s: float) -> None: ...
+
+
 @dataclass(eq=False)
 class WorkItem:
     """One comment to classify. `deadline` is on the time.monotonic() clock; None is no deadline."""
@@ -86,7 +92,8 @@ class Batcher:
     """Queue plus worker. Use from one event loop: submit(), then await the futures."""
 
     def __init__(self, max_batch_comments: int, max_batch_tokens: int, max_delay_s: float, capacity: int,
-                 executor_initializer: Callable[[], None] | None = None) -> None:
+                 executor_initializer: Callable[[], None] | None = None,
+                 observer: BatchObserver | None = None) -> None:
         if min(max_batch_comments, max_batch_tokens, capacity) < 1 or max_delay_s < 0:
             raise ValueError("batch caps and capacity must be >= 1 and max_delay_s >= 0")
         self.max_batch_comments = max_batch_comments
@@ -94,6 +101,7 @@ class Batcher:
         self.max_delay_s = max_delay_s
         self.capacity = capacity
         self.stats = BatchStats()
+        self.observer = observer
         self._queue: deque[WorkItem] = deque()
         self._arrived = asyncio.Event()
         self._idle = asyncio.Event()
@@ -249,8 +257,19 @@ class Batcher:
                     item.future.set_result(prediction)
             self.stats.batches += 1
             self.stats.comments += len(batch)
+            padded = len(batch) * max(len(item.token_ids) for item in batch)
+            elapsed = time.monotonic() - started
             self.stats.sizes[len(batch)] += 1
-            self.stats.padded_tokens += len(batch) * max(len(item.token_ids) for item in batch)
-            self.stats.inference_seconds += time.monotonic() - started
+            self.stats.padded_tokens += padded
+            self.stats.inference_seconds += elapsed
+            self._observe(len(batch), padded, [started - item.enqueued_at for item in batch], elapsed)
         finally:
             self._inflight = []
+
+    def _observe(self, size: int, padded: int, waits: list[float], elapsed: float) -> None:
+        if self.observer is None:
+            return
+        try:
+            self.observer(size, padded, waits, elapsed)
+        except Exception:  # metrics must never fail a request
+            logger.exception("batch observer failed")

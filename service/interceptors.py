@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 import grpc
 from grpc import aio
@@ -68,5 +70,53 @@ def _mapped(inner: UnaryHandler, method: str) -> UnaryHandler:
             reference = uuid.uuid4().hex[:12]
             logger.exception("unexpected error in %s (ref %s)", method, reference)
             await context.abort(grpc.StatusCode.INTERNAL, f"internal error (ref {reference}); see the server log")
+
+    return call
+
+
+class RequestObserver(Protocol):
+    def observe_request(self, rpc: str, code: str, seconds: float) -> None: ...
+
+
+class MetricsInterceptor(aio.ServerInterceptor):
+    """Counts every unary RPC by method name and final status code, and times it.
+
+    Put it before ErrorMappingInterceptor, so it sees the status that mapping chose. Only
+    methods the server registered are counted, which keeps the `rpc` label bounded.
+    """
+
+    def __init__(self, metrics: RequestObserver) -> None:
+        self._metrics = metrics
+
+    async def intercept_service(
+            self, continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+            handler_call_details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler:
+        handler = await continuation(handler_call_details)
+        if handler is None or handler.unary_unary is None:
+            return handler
+        return grpc.unary_unary_rpc_method_handler(
+            _measured(handler.unary_unary, handler_call_details.method.rpartition("/")[2], self._metrics),
+            request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer)
+
+
+def _measured(inner: UnaryHandler, rpc: str, metrics: RequestObserver) -> UnaryHandler:
+    async def call(request: Any, context: aio.ServicerContext) -> Any:
+        started = time.perf_counter()
+        code = grpc.StatusCode.UNKNOWN
+        try:
+            response = await inner(request, context)
+            code = context.code() or grpc.StatusCode.OK
+            return response
+        except aio.AbortError:
+            code = context.code() or grpc.StatusCode.UNKNOWN
+            raise
+        except asyncio.CancelledError:
+            remaining = context.time_remaining()
+            expired = remaining is not None and remaining <= 0
+            code = grpc.StatusCode.DEADLINE_EXCEEDED if expired else grpc.StatusCode.CANCELLED
+            raise
+        finally:
+            metrics.observe_request(rpc, code.name, time.perf_counter() - started)
 
     return call

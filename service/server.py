@@ -16,7 +16,8 @@ from grpc_reflection.v1alpha import reflection
 from models.predictor import Predictor
 from service.batcher import Batcher
 from service.config import ServiceConfig
-from service.interceptors import ErrorMappingInterceptor
+from service.interceptors import ErrorMappingInterceptor, MetricsInterceptor
+from service.metrics import Metrics
 from service.model_slot import ModelSlot
 from service.servicer import SERVICE_NAME, VerbatimServicer
 from service.validation import RequestLimits
@@ -40,8 +41,12 @@ class VerbatimServer:
         self.config = config
         self.slot = slot or ModelSlot()
         threads = config.torch_threads
+        self.metrics = Metrics(config.max_batch_comments, config.max_batch_tokens, model_registry=config.registry)
         self.batcher = Batcher(config.max_batch_comments, config.max_batch_tokens, config.max_delay_s,
-                               config.queue_capacity, executor_initializer=lambda: torch.set_num_threads(threads))
+                               config.queue_capacity, executor_initializer=lambda: torch.set_num_threads(threads),
+                               observer=self.metrics.observe_batch)
+        self.metrics.track_queue_depth(lambda: self.batcher.depth)
+        self.metrics_port: int | None = None
         self.health = health.aio.HealthServicer()
         self.port: int | None = None
         self._server: aio.Server | None = None
@@ -57,16 +62,19 @@ class VerbatimServer:
         """Bind and start serving; returns the bound port (useful with port 0)."""
         self._loop = asyncio.get_running_loop()
         self.slot.subscribe(self._on_swap)  # before reading slot.loaded, so no swap goes unseen
+        if self.slot.loaded:
+            self._set_model_info(self.slot.current())
         torch.set_num_threads(self.config.torch_threads)
         # Room for a maximal request: every comment at the text limit, 4 bytes per char in UTF-8.
         max_message = self.config.max_comments_per_request * (4 * self.config.max_text_chars + 1024) + (1 << 16)
-        server = aio.server(interceptors=[ErrorMappingInterceptor()], options=[
+        # Metrics outermost, so it records the status the error mapping chose.
+        server = aio.server(interceptors=[MetricsInterceptor(self.metrics), ErrorMappingInterceptor()], options=[
             ("grpc.so_reuseport", 0),  # a second server on a taken port must fail, not share it
             ("grpc.max_receive_message_length", max(max_message, 4 << 20)),
         ])
         limits = RequestLimits(max_comments=self.config.max_comments_per_request,
                                max_text_chars=self.config.max_text_chars)
-        pb_grpc.add_VerbatimServicer_to_server(VerbatimServicer(self.slot, self.batcher, limits), server)
+        pb_grpc.add_VerbatimServicer_to_server(VerbatimServicer(self.slot, self.batcher, limits, self.metrics), server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
         reflection.enable_server_reflection(
             (SERVICE_NAME, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME),
@@ -78,6 +86,11 @@ class VerbatimServer:
             raise ServerStartError(f"cannot listen on {self.config.address}: {exc}") from None
         if port == 0:
             raise ServerStartError(f"cannot listen on {self.config.address}")
+        try:
+            self.metrics_port = self.metrics.start_http(self.config.host, self.config.metrics_port)
+        except OSError as exc:
+            raise ServerStartError(f"cannot serve metrics on {self.config.host}:{self.config.metrics_port} "
+                                   f"(VERBATIM_METRICS_PORT): {exc}") from None
         self.port = port
         await server.start()
         self._server = server
@@ -94,8 +107,10 @@ class VerbatimServer:
         if not await self.batcher.drain(timeout=grace):
             logger.warning("batcher still busy after %ss; failing the remaining comments", grace)
         await self.batcher.close()
+        self.metrics.stop_http()
 
     def _on_swap(self, new: Predictor, old: Predictor | None) -> None:
+        self._set_model_info(new)
         if old is None:
             logger.info("model %s loaded", new.version)
         else:
@@ -103,6 +118,9 @@ class VerbatimServer:
         # swap() may come from a loader thread; health lives on the loop.
         if self._loop is not None:
             self._loop.call_soon_threadsafe(self._mark_serving)
+
+    def _set_model_info(self, predictor: Predictor) -> None:
+        self.metrics.set_model(predictor.version, predictor.backend.name)
 
     def _mark_serving(self) -> None:
         task = asyncio.get_running_loop().create_task(self._set_health(SERVING))
@@ -130,7 +148,7 @@ async def run(config: ServiceConfig, load: Callable[[], Predictor]) -> int:
     except ServerStartError as exc:
         logger.error("%s", exc)
         return 1
-    logger.info("listening on %s, loading the model", server.address)
+    logger.info("listening on %s (metrics on port %s), loading the model", server.address, server.metrics_port)
     loading = loop.run_in_executor(None, load)
     stopping = asyncio.ensure_future(stop.wait())
     await asyncio.wait({loading, stopping}, return_when=asyncio.FIRST_COMPLETED)

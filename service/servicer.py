@@ -14,6 +14,7 @@ from models.types import Prediction
 from service import convert
 from service.batcher import Batcher, WorkItem
 from service.errors import Unimplemented
+from service.metrics import Metrics
 from service.model_slot import ModelSlot
 from service.validation import RequestLimits, check_account, validate_classify
 from verbatim.v1 import verbatim_pb2 as pb
@@ -23,10 +24,12 @@ SERVICE_NAME = pb.DESCRIPTOR.services_by_name["Verbatim"].full_name
 
 
 class VerbatimServicer(pb_grpc.VerbatimServicer):
-    def __init__(self, slot: ModelSlot, batcher: Batcher, limits: RequestLimits) -> None:
+    def __init__(self, slot: ModelSlot, batcher: Batcher, limits: RequestLimits,
+                 metrics: Metrics | None = None) -> None:
         self._slot = slot
         self._batcher = batcher
         self._limits = limits
+        self._metrics = metrics
 
     async def ClassifyComments(self, request: pb.ClassifyCommentsRequest,
                                context: aio.ServicerContext) -> pb.ClassifyCommentsResponse:
@@ -38,9 +41,10 @@ class VerbatimServicer(pb_grpc.VerbatimServicer):
         deadline = None if remaining is None else time.monotonic() + remaining
         futures = self._batcher.submit([WorkItem(c.text, query.account_id, ids, predictor, deadline)
                                         for c, ids in zip(query.comments, token_ids, strict=True)])
-        predictions = await _all(futures)
-        return convert.classify_response_to_proto(predictor.version, [c.id for c in query.comments],
-                                                  [query.options.apply(p) for p in predictions])
+        predictions = [query.options.apply(p) for p in await _all(futures)]
+        if self._metrics is not None:
+            self._metrics.observe_predictions(query.account_id, predictions)
+        return convert.classify_response_to_proto(predictor.version, [c.id for c in query.comments], predictions)
 
     async def GetModelInfo(self, request: pb.GetModelInfoRequest,
                            context: aio.ServicerContext) -> pb.GetModelInfoResponse:

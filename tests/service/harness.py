@@ -79,7 +79,8 @@ class Harness:
 
 
 def config(**overrides: Any) -> ServiceConfig:
-    return ServiceConfig(**({"host": "127.0.0.1", "port": 0, "threads": 1, "max_delay_ms": 2.0} | overrides))
+    return ServiceConfig(**({"host": "127.0.0.1", "port": 0, "metrics_port": 0, "threads": 1,
+                             "max_delay_ms": 2.0} | overrides))
 
 
 @contextmanager
