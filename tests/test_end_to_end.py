@@ -61,7 +61,8 @@ def server(real_registry: Path, tmp_path: Path) -> Iterator[tuple[subprocess.Pop
     port = free_port()
     log = tmp_path / "serve.log"
     env = os.environ | {"HF_HUB_OFFLINE": "1", "VERBATIM_HOST": "127.0.0.1", "VERBATIM_PORT": str(port),
-                        "VERBATIM_REGISTRY": str(real_registry), "VERBATIM_GRACE_S": str(GRACE_S)}
+                        "VERBATIM_REGISTRY": str(real_registry), "VERBATIM_GRACE_S": str(GRACE_S),
+                        "VERBATIM_METRICS_PORT": "0"}  # 9100 may be taken (e.g. by node_exporter)
     with open(log, "wb") as out:
         process = subprocess.Popen([*verbatim_command(), "serve"], env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
