@@ -134,7 +134,7 @@ class Metrics:
 
     def observe_corrections(self, corrections: Sequence[Correction], result: SubmitResult) -> None:
         """A successful SubmitCorrections: counts the corrections it newly stored, by kind."""
-        for correction, outcome in zip(corrections, result.outcomes, strict=True):
+        for correction, outcome in zip(corrections, result.outcomes):  # strict=False: metrics never raise
             if outcome is Outcome.STORED:
                 self.corrections.labels(action=correction_kind(correction)).inc()
 

@@ -15,6 +15,7 @@ import time
 import urllib.error
 import urllib.request
 from collections import Counter
+from datetime import datetime, timezone
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from models.taxonomy import DEFAULT_TAXONOMY
 from service.batcher import Batcher, WorkItem
 from service.metrics import Metrics, capped_buckets
 from service.server import ServerStartError, VerbatimServer
+from store.corrections import Action, Correction, Outcome, SubmitResult
 from tests.service.harness import Harness, RecordingPredictor, classify, comment, config, rpc_error, serving
 from tests.service.scrape import label_values, parse, scrape_text, value
 from verbatim.v1 import verbatim_pb2 as pb
@@ -219,6 +221,23 @@ def test_metrics_port_taken_fails_start_and_stop_frees_it(metered: Harness, tiny
         scrape_text(port)
     with pytest.raises(urllib.error.URLError):
         urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2)
+
+
+def test_corrections_count_newly_stored_ones_by_kind() -> None:
+    def correction(cid: str, tag: str, action: Action | None, sentiment: str | None = None) -> Correction:
+        return Correction(cid, "default", "c1", f"{SECRET} text", tag, action, False, sentiment, "ann",
+                          datetime.now(timezone.utc))
+
+    batch = [correction("1", "Bug", Action.ADD), correction("2", "Price", Action.REMOVE),
+             correction("3", "", None, "negative"), correction("4", "Bug", Action.ADD)]
+    metrics = Metrics()
+    metrics.observe_corrections(batch, SubmitResult((Outcome.STORED,) * 3 + (Outcome.DUPLICATE,)))
+    metrics.observe_corrections(batch[:1], SubmitResult((Outcome.DUPLICATE,)))  # a retry changes nothing
+    text = metrics.exposition().decode()
+    samples = parse(text)
+    assert {k: value(samples, "verbatim_corrections_total", action=k) for k in ("add", "remove", "sentiment")} == \
+        {"add": 1, "remove": 1, "sentiment": 1}
+    assert SECRET not in text
 
 
 def test_buckets_fit_the_configured_caps() -> None:
