@@ -12,7 +12,9 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from models.artifact import ArtifactMeta
 from models.taxonomy import DEFAULT_ACCOUNT, Tag, Taxonomy
 from models.types import Prediction, Sentiment, TagPrediction, TagSource
+from service.errors import InvalidArgument
 from service.requests import ClassifyOptions, ClassifyRequest, CommentInput
+from store.corrections import Action, Correction, Outcome, SubmitResult
 from verbatim.v1 import verbatim_pb2 as pb
 
 _SURVEY_TYPES: dict[int, str | None] = {
@@ -25,6 +27,16 @@ _SENTIMENT_LABELS: dict[str, int] = {
     "negative": pb.SENTIMENT_LABEL_NEGATIVE,
     "neutral": pb.SENTIMENT_LABEL_NEUTRAL,
     "positive": pb.SENTIMENT_LABEL_POSITIVE,
+}
+_SENTIMENTS_FROM_PROTO: dict[int, str] = {number: label for label, number in _SENTIMENT_LABELS.items()}
+_ACTIONS: dict[int, Action | None] = {
+    pb.CORRECTION_ACTION_UNSPECIFIED: None,
+    pb.CORRECTION_ACTION_ADD: Action.ADD,
+    pb.CORRECTION_ACTION_REMOVE: Action.REMOVE,
+}
+_OUTCOMES: dict[Outcome, int] = {
+    Outcome.STORED: pb.CorrectionResult.OUTCOME_STORED,
+    Outcome.DUPLICATE: pb.CorrectionResult.OUTCOME_DUPLICATE,
 }
 _TAG_SOURCES: dict[TagSource, int] = {
     TagSource.MODEL: pb.TAG_SOURCE_MODEL,
@@ -82,6 +94,61 @@ def sentiment_to_proto(sentiment: Sentiment) -> pb.Sentiment:
 
 def tag_to_proto(tag: Tag) -> pb.Tag:
     return pb.Tag(name=tag.name, parent=tag.parent, description=tag.description, keywords=list(tag.keywords))
+
+
+def tag_from_proto(tag: pb.Tag) -> Tag:
+    # An unset parent is a top-level tag; a parent set to "" reaches the store, which names the field.
+    return Tag(name=tag.name, parent=tag.parent if tag.HasField("parent") else None, description=tag.description,
+               keywords=tuple(tag.keywords))
+
+
+def tags_from_proto(tags: Sequence[pb.Tag]) -> list[Tag]:
+    return [tag_from_proto(t) for t in tags]
+
+
+def taxonomy_to_proto(taxonomy: Taxonomy) -> list[pb.Tag]:
+    return [tag_to_proto(t) for t in taxonomy.tags]
+
+
+def corrections_from_proto(request: pb.SubmitCorrectionsRequest) -> list[Correction]:
+    """Domain corrections, in request order. Raises InvalidArgument for what only the wire form
+    can get wrong (an unset time, an enum value this server does not know); the store checks the rest."""
+    return [correction_from_proto(c, f"corrections[{i}]") for i, c in enumerate(request.corrections)]
+
+
+def correction_from_proto(c: pb.Correction, where: str) -> Correction:
+    if c.HasField("tag") and not c.tag:
+        raise InvalidArgument(f"{where}.tag", "must not be empty when set; leave it unset for a sentiment-only "
+                                              "correction")
+    if c.action not in _ACTIONS:
+        raise InvalidArgument(f"{where}.action", f"unknown value {c.action}; expected ADD or REMOVE")
+    sentiment = None
+    if c.HasField("sentiment") and c.sentiment != pb.SENTIMENT_LABEL_UNSPECIFIED:
+        if c.sentiment not in _SENTIMENTS_FROM_PROTO:
+            raise InvalidArgument(f"{where}.sentiment", f"unknown value {c.sentiment}; expected NEGATIVE, "
+                                                        "NEUTRAL or POSITIVE")
+        sentiment = _SENTIMENTS_FROM_PROTO[c.sentiment]
+    return Correction(correction_id=c.correction_id, account_id=account_from_proto(c.account_id),
+                      comment_id=c.comment_id, text=c.text, tag=c.tag, action=_ACTIONS[c.action],
+                      predicted_by_model=c.predicted_by_model, sentiment=sentiment, actor=c.actor,
+                      time=_correction_time(c, where))
+
+
+def _correction_time(c: pb.Correction, where: str) -> datetime:
+    # Required rather than defaulted to the arrival time: a retry of the same correction_id
+    # must carry the same content, and a server-side default would differ between attempts.
+    if not c.HasField("time"):
+        raise InvalidArgument(f"{where}.time", "must be set to when the person made the correction")
+    try:
+        return c.time.ToDatetime(tzinfo=timezone.utc)
+    except (ValueError, OverflowError) as exc:
+        raise InvalidArgument(f"{where}.time", f"not a valid timestamp ({exc})") from None
+
+
+def submit_result_to_proto(corrections: Sequence[Correction], result: SubmitResult) -> pb.SubmitCorrectionsResponse:
+    return pb.SubmitCorrectionsResponse(results=[
+        pb.CorrectionResult(correction_id=c.correction_id, outcome=_OUTCOMES[outcome])
+        for c, outcome in zip(corrections, result.outcomes, strict=True)])
 
 
 def model_info_to_proto(meta: ArtifactMeta, taxonomies: Mapping[str, Taxonomy]) -> pb.GetModelInfoResponse:

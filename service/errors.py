@@ -51,3 +51,10 @@ class Unimplemented(ServiceError):
 
     def __init__(self, rpc: str) -> None:
         super().__init__(f"{rpc} is not implemented by this server version")
+
+
+class NoStore(ServiceError):
+    """The server was started without a store, so it cannot keep corrections or taxonomies."""
+
+    def __init__(self, rpc: str) -> None:
+        super().__init__(f"{rpc} needs a store, and this server was started without one")

@@ -1,4 +1,4 @@
-"""Maps domain errors to gRPC status codes, once, for every unary RPC."""
+"""Maps domain errors (the service's and the store's) to gRPC status codes, once, for every unary RPC."""
 
 from __future__ import annotations
 
@@ -11,23 +11,39 @@ from typing import Any, Protocol
 
 import grpc
 from grpc import aio
+from sqlalchemy.exc import OperationalError
 
-from service.errors import (DeadlineExpired, InvalidArgument, ModelNotReady, QueueFull, ServiceError,
+from service.errors import (DeadlineExpired, InvalidArgument, ModelNotReady, NoStore, QueueFull, ServiceError,
                             ShuttingDown, Unimplemented)
+from store.errors import (CorrectionConflict, InvalidInput, InvalidTaxonomy, SchemaError, StoreError,
+                          TagHasChildren, UnknownAccount, UnknownTag)
 
 logger = logging.getLogger(__name__)
 
-STATUS_CODES: dict[type[ServiceError], grpc.StatusCode] = {
+# Errors whose message is meant for the caller: the service's own and the store's.
+DomainError = ServiceError | StoreError
+
+STATUS_CODES: dict[type[Exception], grpc.StatusCode] = {
     InvalidArgument: grpc.StatusCode.INVALID_ARGUMENT,
     QueueFull: grpc.StatusCode.RESOURCE_EXHAUSTED,
     DeadlineExpired: grpc.StatusCode.DEADLINE_EXCEEDED,
     ModelNotReady: grpc.StatusCode.UNAVAILABLE,
     ShuttingDown: grpc.StatusCode.UNAVAILABLE,
     Unimplemented: grpc.StatusCode.UNIMPLEMENTED,
+    NoStore: grpc.StatusCode.UNIMPLEMENTED,
+    # The store's refusals are all bad input that a retry cannot fix (see the proto's error model).
+    InvalidInput: grpc.StatusCode.INVALID_ARGUMENT,  # includes InvalidCorrection
+    InvalidTaxonomy: grpc.StatusCode.INVALID_ARGUMENT,
+    CorrectionConflict: grpc.StatusCode.INVALID_ARGUMENT,
+    UnknownAccount: grpc.StatusCode.INVALID_ARGUMENT,
+    UnknownTag: grpc.StatusCode.INVALID_ARGUMENT,
+    TagHasChildren: grpc.StatusCode.INVALID_ARGUMENT,
+    # The database was migrated by a newer verbatim while this server runs: an operator must act.
+    SchemaError: grpc.StatusCode.FAILED_PRECONDITION,
 }
 
 
-def status_code(error: ServiceError) -> grpc.StatusCode:
+def status_code(error: DomainError) -> grpc.StatusCode:
     """The status for a domain error; one without an entry is a bug, hence INTERNAL."""
     for cls in type(error).__mro__:
         if cls in STATUS_CODES:
@@ -39,7 +55,7 @@ UnaryHandler = Callable[[Any, aio.ServicerContext], Awaitable[Any]]
 
 
 class ErrorMappingInterceptor(aio.ServerInterceptor):
-    """Turns ServiceError into its status code and anything unexpected into INTERNAL.
+    """Turns ServiceError and StoreError into their status code and anything unexpected into INTERNAL.
 
     An unexpected error is logged with its traceback and a short reference that is
     also sent to the caller, so a support ticket can be matched to the log line
@@ -64,8 +80,15 @@ def _mapped(inner: UnaryHandler, method: str) -> UnaryHandler:
             return await inner(request, context)
         except aio.AbortError:
             raise  # the handler already chose a status
-        except ServiceError as exc:
+        except (ServiceError, StoreError) as exc:
             await context.abort(status_code(exc), str(exc))
+        except OperationalError:
+            # The database is down, locked past its busy timeout or unreachable: worth a retry,
+            # and every write RPC is safe to retry (corrections are idempotent, PutTags upserts).
+            reference = uuid.uuid4().hex[:12]
+            logger.exception("store unavailable in %s (ref %s)", method, reference)
+            await context.abort(grpc.StatusCode.UNAVAILABLE,
+                                f"the store is unavailable (ref {reference}); retry with backoff")
         except Exception:
             reference = uuid.uuid4().hex[:12]
             logger.exception("unexpected error in %s (ref %s)", method, reference)

@@ -1,26 +1,30 @@
-"""The grpc.aio server: Verbatim, grpc.health.v1 and reflection on one port, with a
-graceful shutdown on SIGTERM/SIGINT."""
+"""The grpc.aio server: Verbatim, grpc.health.v1 and reflection on one port, with the store,
+live model reload and a graceful shutdown on SIGTERM/SIGINT."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import signal
-from collections.abc import Callable
 
 import torch
 from grpc import aio
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 from models.predictor import Predictor
+from models.registry import Registry
 from service.batcher import Batcher
 from service.config import ServiceConfig
 from service.interceptors import ErrorMappingInterceptor, MetricsInterceptor
 from service.metrics import Metrics
 from service.model_slot import ModelSlot
+from service.reload import Loader, Reloader
 from service.servicer import SERVICE_NAME, VerbatimServicer
 from service.validation import RequestLimits
+from store import Store, StoreError
 from verbatim.v1 import verbatim_pb2_grpc as pb_grpc
 
 logger = logging.getLogger(__name__)
@@ -35,11 +39,20 @@ class ServerStartError(RuntimeError):
 
 
 class VerbatimServer:
-    """One server process. Health says NOT_SERVING until the slot holds a model."""
+    """One server process. Health says NOT_SERVING until the slot holds a model.
 
-    def __init__(self, config: ServiceConfig, slot: ModelSlot | None = None) -> None:
+    With a `store`, the correction and taxonomy RPCs are served and the model serves the
+    store's live taxonomies; with a `registry` and `load`, a new champion is loaded while
+    serving. Both are polled every config.reload_s seconds (0: never). The caller owns the
+    store and closes it after stop().
+    """
+
+    def __init__(self, config: ServiceConfig, slot: ModelSlot | None = None, *, store: Store | None = None,
+                 registry: Registry | None = None, load: Loader | None = None) -> None:
         self.config = config
         self.slot = slot or ModelSlot()
+        self.store = store
+        self.reloader = Reloader(self.slot, store=store, registry=registry, load=load)
         threads = config.torch_threads
         self.metrics = Metrics(config.max_batch_comments, config.max_batch_tokens, model_registry=config.registry)
         self.batcher = Batcher(config.max_batch_comments, config.max_batch_tokens, config.max_delay_s,
@@ -74,11 +87,14 @@ class VerbatimServer:
         ])
         limits = RequestLimits(max_comments=self.config.max_comments_per_request,
                                max_text_chars=self.config.max_text_chars)
-        pb_grpc.add_VerbatimServicer_to_server(VerbatimServicer(self.slot, self.batcher, limits, self.metrics), server)
+        servicer = VerbatimServicer(self.slot, self.batcher, limits, self.metrics, store=self.store,
+                                    taxonomy_changed=self.reloader.refresh_taxonomies)
+        pb_grpc.add_VerbatimServicer_to_server(servicer, server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
         reflection.enable_server_reflection(
             (SERVICE_NAME, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME),
             server)
+        await self.reloader.refresh_taxonomies()  # a model handed in serves the store's taxonomies too
         await self._set_health(SERVING if self.slot.loaded else NOT_SERVING)
         try:
             port = server.add_insecure_port(self.config.address)
@@ -95,11 +111,13 @@ class VerbatimServer:
         await server.start()
         self._server = server
         self.batcher.start()
+        self.reloader.start(self.config.reload_s)
         return port
 
     async def stop(self, grace: float | None = None) -> None:
         """NOT_SERVING, refuse new RPCs, let in-flight ones finish for up to `grace` s, drain."""
         grace = self.config.grace_s if grace is None else grace
+        await self.reloader.close()
         await self.health.enter_graceful_shutdown()
         if self._server is not None:
             await self._server.stop(grace)
@@ -132,36 +150,50 @@ class VerbatimServer:
             await self.health.set(service, status)
 
 
-async def run(config: ServiceConfig, load: Callable[[], Predictor]) -> int:
-    """Serve until SIGTERM or SIGINT; returns the exit code.
+async def run(config: ServiceConfig, load: Loader) -> int:
+    """Serve the registry's champion until SIGTERM or SIGINT; returns the exit code.
 
-    The port is bound first (health NOT_SERVING), then `load()` runs in a thread, so
+    The store is opened first (its schema migrated), then the port is bound (health
+    NOT_SERVING), then the champion is loaded by `load(artifact_dir)` in a thread, so
     orchestrators can see the process is alive while the model loads.
     """
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    server = VerbatimServer(config)
+    try:
+        store = await asyncio.to_thread(Store, config.store_url)
+    except (StoreError, SQLAlchemyError, OSError) as exc:  # a SchemaError too: an operator must act
+        logger.error("cannot open the store %s (VERBATIM_STORE_URL): %s", _masked(config.store_url), exc)
+        return 1
+    try:
+        return await _serve(config, store, Registry(config.registry), load, stop)
+    finally:
+        store.close()
+
+
+async def _serve(config: ServiceConfig, store: Store, registry: Registry, load: Loader, stop: asyncio.Event) -> int:
+    server = VerbatimServer(config, store=store, registry=registry, load=load)
     try:
         await server.start()
     except ServerStartError as exc:
         logger.error("%s", exc)
         return 1
-    logger.info("listening on %s (metrics on port %s), loading the model", server.address, server.metrics_port)
-    loading = loop.run_in_executor(None, load)
+    logger.info("listening on %s (metrics on port %s, store %s), loading the model", server.address,
+                server.metrics_port, store.url)
+    loading = asyncio.ensure_future(server.reloader.load_champion())
     stopping = asyncio.ensure_future(stop.wait())
     await asyncio.wait({loading, stopping}, return_when=asyncio.FIRST_COMPLETED)
     if loading.done():
-        try:
-            predictor = loading.result()
-        except Exception:
-            logger.exception("cannot load the model; stopping")
+        if loading.exception() is not None:
+            logger.error("cannot load the model", exc_info=loading.exception())
+        if not server.slot.loaded:  # load_champion() logged why
+            logger.error("no model to serve from the registry at %s; stopping", registry.root)
             stopping.cancel()
             await server.stop(0)
             return 1
-        server.slot.swap(predictor)
-        logger.info("verbatim serving on %s with model %s", server.address, predictor.version)
+        logger.info("verbatim serving on %s with model %s (%s)", server.address, server.slot.current().version,
+                    f"polling for a new champion every {config.reload_s:g}s" if config.reload_s else "reload off")
         await stopping
     else:
         loading.cancel()
@@ -169,3 +201,10 @@ async def run(config: ServiceConfig, load: Callable[[], Predictor]) -> int:
     await server.stop()
     logger.info("stopped")
     return 0
+
+
+def _masked(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not even a URL; the error says so
+        return "(unparsable URL)"

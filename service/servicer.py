@@ -1,10 +1,15 @@
-"""The Verbatim gRPC servicer: a thin adapter from the wire to the model and batcher."""
+"""The Verbatim gRPC servicer: a thin adapter from the wire to the model, batcher and store.
+
+The store is synchronous, so its calls run in worker threads; each one commits before it
+returns, so an RPC that answers OK has made its change durable.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import contextmanager
 
 from grpc import aio
 
@@ -13,23 +18,31 @@ from models.taxonomy import Taxonomy
 from models.types import Prediction
 from service import convert
 from service.batcher import Batcher, WorkItem
-from service.errors import Unimplemented
+from service.errors import NoStore
 from service.metrics import Metrics
 from service.model_slot import ModelSlot
-from service.validation import RequestLimits, check_account, validate_classify
+from service.validation import (RequestLimits, check_account, validate_classify, validate_corrections,
+                                validate_put_tags)
+from store import Store, UnknownAccount, UnknownTag
 from verbatim.v1 import verbatim_pb2 as pb
 from verbatim.v1 import verbatim_pb2_grpc as pb_grpc
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["Verbatim"].full_name
 
+# Called with the account after its taxonomy changed here; returns once the change is served.
+TaxonomyChanged = Callable[[str], Awaitable[object]]
+
 
 class VerbatimServicer(pb_grpc.VerbatimServicer):
     def __init__(self, slot: ModelSlot, batcher: Batcher, limits: RequestLimits,
-                 metrics: Metrics | None = None) -> None:
+                 metrics: Metrics | None = None, *, store: Store | None = None,
+                 taxonomy_changed: TaxonomyChanged | None = None) -> None:
         self._slot = slot
         self._batcher = batcher
         self._limits = limits
         self._metrics = metrics
+        self._store = store
+        self._taxonomy_changed = taxonomy_changed
 
     async def ClassifyComments(self, request: pb.ClassifyCommentsRequest,
                                context: aio.ServicerContext) -> pb.ClassifyCommentsResponse:
@@ -57,16 +70,59 @@ class VerbatimServicer(pb_grpc.VerbatimServicer):
 
     async def SubmitCorrections(self, request: pb.SubmitCorrectionsRequest,
                                 context: aio.ServicerContext) -> pb.SubmitCorrectionsResponse:
-        raise Unimplemented("SubmitCorrections")
+        store = self._require_store("SubmitCorrections")
+        validate_corrections([c.text for c in request.corrections], self._limits)
+        corrections = convert.corrections_from_proto(request)
+        result = await asyncio.to_thread(store.submit_corrections, corrections)
+        if self._metrics is not None:
+            self._metrics.observe_corrections(corrections, result)
+        return convert.submit_result_to_proto(corrections, result)
 
     async def PutTags(self, request: pb.PutTagsRequest, context: aio.ServicerContext) -> pb.PutTagsResponse:
-        raise Unimplemented("PutTags")
+        store = self._require_store("PutTags")
+        validate_put_tags(len(request.tags))
+        account = convert.account_from_proto(request.account_id)
+        taxonomy = await asyncio.to_thread(store.put_tags, account, convert.tags_from_proto(request.tags))
+        await self._served(account)
+        return pb.PutTagsResponse(tags=convert.taxonomy_to_proto(taxonomy))
 
     async def ListTags(self, request: pb.ListTagsRequest, context: aio.ServicerContext) -> pb.ListTagsResponse:
-        raise Unimplemented("ListTags")
+        store = self._require_store("ListTags")
+        with _request_fields():
+            taxonomy = await asyncio.to_thread(store.taxonomy, convert.account_from_proto(request.account_id))
+        return pb.ListTagsResponse(tags=convert.taxonomy_to_proto(taxonomy))
 
     async def DeleteTag(self, request: pb.DeleteTagRequest, context: aio.ServicerContext) -> pb.DeleteTagResponse:
-        raise Unimplemented("DeleteTag")
+        store = self._require_store("DeleteTag")
+        account = convert.account_from_proto(request.account_id)
+        with _request_fields():
+            taxonomy = await asyncio.to_thread(store.delete_tag, account, request.name)
+        await self._served(account)
+        return pb.DeleteTagResponse(tags=convert.taxonomy_to_proto(taxonomy))
+
+    def _require_store(self, rpc: str) -> Store:
+        if self._store is None:
+            raise NoStore(rpc)
+        return self._store
+
+    async def _served(self, account: str) -> None:
+        if self._taxonomy_changed is not None:
+            await self._taxonomy_changed(account)
+
+
+@contextmanager
+def _request_fields() -> Iterator[None]:
+    """Name the request field in the store's lookup errors, as every INVALID_ARGUMENT message does."""
+    try:
+        yield
+    except UnknownAccount as exc:
+        if exc.field is not None:
+            raise
+        raise UnknownAccount(exc.account, field="account_id") from None
+    except UnknownTag as exc:
+        if exc.field is not None:
+            raise
+        raise UnknownTag(exc.account, exc.tag, field="name") from None
 
 
 def _taxonomies(predictor: Predictor) -> dict[str, Taxonomy]:

@@ -8,7 +8,7 @@ caller can fix the request without reading server logs.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from models.taxonomy import Taxonomy
@@ -79,3 +79,21 @@ def _check_options(request: ClassifyRequest, taxonomy: Taxonomy) -> None:
         if tag not in taxonomy:
             raise InvalidArgument(f"options.only_tags[{k}]", f"unknown tag {tag!r} for account "
                                                              f"{request.account_id!r}; known tags: {taxonomy.names}")
+
+
+def validate_corrections(texts: Sequence[str], limits: RequestLimits) -> None:
+    """Bound a SubmitCorrections request like a ClassifyComments one: the same caps on count and text
+    length (the store checks each correction's content)."""
+    if len(texts) > limits.max_comments:
+        raise InvalidArgument("corrections", f"{len(texts)} corrections, the limit is {limits.max_comments} "
+                                             "per request")
+    for i, text in enumerate(texts):
+        if len(text) > limits.max_text_chars:
+            raise InvalidArgument(f"corrections[{i}].text",
+                                  f"{len(text)} characters, the limit is {limits.max_text_chars}")
+
+
+def validate_put_tags(count: int) -> None:
+    """A PutTags without tags would create an account with an empty taxonomy."""
+    if count == 0:
+        raise InvalidArgument("tags", "no tags; send at least one")

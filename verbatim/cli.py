@@ -64,9 +64,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     import asyncio
+    import functools
     import logging
 
-    from models.predictor import Predictor
+    from models.loading import load_predictor
     from models.registry import Registry, RegistryError
     from service.config import ConfigError, ServiceConfig
     from service.server import run
@@ -78,18 +79,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     registry = Registry(config.registry)
     try:
-        path = registry.champion_path()
+        champion = registry.champion_path()
     except RegistryError as exc:
         return _fail(f"the registry's champion is broken: {exc}")
-    if path is None:
+    if champion is None:
         from training.default_model import train_default_model
 
         print(f"no champion in {registry.root}: training the default model first (takes minutes)", file=sys.stderr)
         try:
-            path = registry.path(train_default_model(registry))
+            train_default_model(registry)
         except KeyboardInterrupt:
             return _fail("training interrupted; nothing was promoted")
-    return asyncio.run(run(config, lambda: Predictor.load(path)))
+    # The champion, and every later one the server reloads, runs on the configured backend.
+    return asyncio.run(run(config, functools.partial(load_predictor, backend=config.backend, threads=config.threads)))
 
 
 def cmd_classify(args: argparse.Namespace) -> int:

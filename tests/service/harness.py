@@ -50,19 +50,20 @@ class RecordingPredictor(Predictor):
 class Harness:
     """A VerbatimServer on its own event loop thread, and a blocking client for it."""
 
-    def __init__(self, config: ServiceConfig, predictor: Predictor | None) -> None:
+    def __init__(self, config: ServiceConfig, predictor: Predictor | None, **server: Any) -> None:
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
-        self.server = self.call(self._make(config, predictor))
+        self.server = self.call(self._make(config, predictor, server))
         self.port = self.call(self.server.start())
         self.channel = grpc.insecure_channel(f"127.0.0.1:{self.port}")
         self.stub = pb_grpc.VerbatimStub(self.channel)
         self.health = health_pb2_grpc.HealthStub(self.channel)
 
     @staticmethod
-    async def _make(config: ServiceConfig, predictor: Predictor | None) -> VerbatimServer:
-        return VerbatimServer(config, ModelSlot(predictor))
+    async def _make(config: ServiceConfig, predictor: Predictor | None, server: dict[str, Any]) -> VerbatimServer:
+        # `server`: VerbatimServer's keyword arguments (store, registry, load).
+        return VerbatimServer(config, ModelSlot(predictor), **server)
 
     def call(self, coro: Coroutine[Any, Any, T], timeout: float = 30) -> T:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
@@ -84,8 +85,9 @@ def config(**overrides: Any) -> ServiceConfig:
 
 
 @contextmanager
-def serving(predictor: Predictor | None, **overrides: Any) -> Iterator[Harness]:
-    harness = Harness(config(**overrides), predictor)
+def serving(predictor: Predictor | None, server: dict[str, Any] | None = None, **overrides: Any) -> Iterator[Harness]:
+    """A running server; `overrides` are config settings, `server` VerbatimServer's keyword arguments."""
+    harness = Harness(config(**overrides), predictor, **(server or {}))
     try:
         yield harness
     finally:

@@ -188,10 +188,11 @@ def test_get_model_info(server: Harness, tiny_predictor: Predictor) -> None:
     ("ListTags", pb.ListTagsRequest()),
     ("DeleteTag", pb.DeleteTagRequest()),
 ])
-def test_later_rpcs_answer_unimplemented(server: Harness, method: str, request_: Any) -> None:
+def test_store_rpcs_answer_unimplemented_without_a_store(server: Harness, method: str, request_: Any) -> None:
+    # Served for real in tests/service/test_corrections_rpc.py and test_taxonomy_rpc.py.
     error = rpc_error(lambda: getattr(server.stub, method)(request_, timeout=10))
     assert error.code() == grpc.StatusCode.UNIMPLEMENTED
-    assert error.details() == f"{method} is not implemented by this server version"
+    assert error.details() == f"{method} needs a store, and this server was started without one"
 
 
 def test_validation_and_model_info_follow_the_predictors_live_taxonomies(tiny_predictor: Predictor) -> None:
