@@ -12,7 +12,7 @@ import pytest
 
 from models.predictor import Scores
 from models.types import Prediction, Sentiment, TagPrediction, TagSource
-from service.batcher import Batcher, WorkItem
+from service.batcher import Batcher, WorkItem, plan_passes
 from service.errors import DeadlineExpired, QueueFull, ShuttingDown
 
 
@@ -285,5 +285,35 @@ def test_close_fails_what_is_still_queued() -> None:
         with pytest.raises(ShuttingDown):
             await queued
         assert "b" not in predictor.decided
+
+    run(main())
+
+
+def test_plan_passes_cuts_where_lengths_jump_and_only_when_it_pays() -> None:
+    assert plan_passes([7] * 20) == [20]  # equal lengths: one pass, nothing to save
+    assert plan_passes([2, 3, 4, 5], overhead=32) == [4]  # a few tokens of padding do not pay for a pass
+    # 30 short ones padded to 120 would waste 30 x 110 tokens; a second pass costs 32.
+    assert plan_passes([10] * 30 + [120] * 2, overhead=32) == [30, 32]
+    lengths = sorted(np.random.default_rng(0).integers(1, 128, size=64).tolist())
+    ends = plan_passes(lengths, overhead=32)
+    assert ends[-1] == 64 and ends == sorted(set(ends))
+
+    def cost(cuts: list[int]) -> int:
+        return sum(32 + (e - s) * lengths[e - 1] for s, e in zip([0, *cuts], cuts))
+    # Optimal, so no worse than cutting into k equal passes, for any k (k = 1: one padded pass).
+    for k in range(1, 65):
+        assert cost(ends) <= cost(sorted({round(64 * (i + 1) / k) for i in range(k)}))
+
+
+def test_a_mixed_batch_runs_as_passes_by_length_and_answers_the_right_callers() -> None:
+    async def main() -> None:
+        predictor = FakePredictor()
+        batcher = make(max_delay_s=0.05)
+        lengths = [100, 3, 100, 4, 3, 5, 4, 3]
+        results = await asyncio.gather(*batcher.submit([item(f"c{i}", predictor, n) for i, n in enumerate(lengths)]))
+        assert predictor.batches == [[3, 3, 3, 4, 4, 5], [100, 100]]
+        assert [r.tags[0].name for r in results] == [f"default/c{i}/{n}" for i, n in enumerate(lengths)]
+        assert batcher.stats.batches == 1 and batcher.stats.comments == 8
+        await batcher.close()
 
     run(main())
