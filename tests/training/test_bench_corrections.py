@@ -1,0 +1,216 @@
+"""`verbatim bench corrections`: data, samples, and runs on the tiny model through a real server.
+
+The CLI test runs the real path: `verbatim serve` and `python -m training retrain` as
+subprocesses, on the tiny registry (the retrain takes its encoder from the tiny champion).
+Only the logistic-regression baseline's encoder is swapped for the tiny one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from models.encoder import tiny_random_encoder
+from models.registry import Registry
+from store import Store
+from training.bench_corrections import (KEYWORDS, LOGREG, METHODS, VERBATIM, CorrectionsBenchConfig, RetrainJob,
+                                        RetrainOutcome, format_table, run)
+from training.bench_datasets import (banking_taxonomy, cumulative_samples, load_banking77, parse_steps,
+                                     restaurants_dataset)
+from training.corpus import CorpusError
+from training.evaluate import keyword_baseline
+from training.heads_only import HeadsConfig
+from training.retrain import RetrainConfig, retrain
+from verbatim.cli import main
+
+SENTENCES = {
+    "food": ["The pasta was delicious", "Best sushi in town", "The steak was overcooked", "Bland soup, cold bread",
+             "Great dessert menu", "The pizza crust was perfect", "Fresh fish every day", "Tasty appetizers"],
+    "service": ["Our waiter was rude", "The staff were attentive", "We waited an hour to be seated",
+                "Friendly hostess", "Service was slow", "The manager apologized", "Polite servers",
+                "Nobody refilled our water"],
+    "price": ["Way too expensive", "Prices are fair", "Cheap and cheerful", "Overpriced for what you get",
+              "Great value", "The bill was a shock", "Affordable lunch specials", "Costs more than it should"],
+    "ambience": ["Lovely atmosphere", "Too noisy to talk", "Cozy and romantic", "The decor is dated",
+                 "Loud music all night", "Nice lighting", "Crowded on weekends", "Beautiful interior"],
+    "anecdotes/miscellaneous": ["We came for my birthday", "I have been coming for years", "A friend recommended it",
+                                "We will be back", "Parking is hard to find", "Open late on Fridays",
+                                "It is near the station", "Reservations recommended"],
+}
+INTENTS = {
+    "card_arrival": ["Where is my card", "My card has not arrived", "When will my new card come",
+                     "Card still not delivered", "How long does card delivery take", "Still waiting for my card"],
+    "exchange_rate": ["What is the exchange rate", "How do you set the rate", "Is the exchange rate fair",
+                      "Which rate do you use for euros", "Current dollar rate", "Rate for pounds"],
+    "change_pin": ["How do I change my PIN", "I want a new pin", "Change pin at an ATM", "Can I reset my PIN",
+                   "Update my pin code", "Pin change please"],
+    "terminate_account": ["Close my account", "I want to terminate my account", "Delete my account please",
+                          "How do I cancel my account", "Terminate everything", "Shut down my account"],
+}
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A small SemEval-format XML (every fifth sentence also about price) and a BANKING77-format CSV."""
+    root = tmp_path_factory.mktemp("bench-data")
+    lines, number = ['<?xml version="1.0" encoding="UTF-8"?>', "<sentences>"], 0
+    for category, texts in SENTENCES.items():
+        for text in texts:
+            number += 1
+            extra = '<aspectCategory category="price" polarity="negative"/>' if number % 5 == 0 and \
+                category != "price" else ""
+            lines.append(f'<sentence id="{number}"><text>{text}.</text><aspectCategories><aspectCategory '
+                         f'category="{category}" polarity="positive"/>{extra}</aspectCategories></sentence>')
+    (root / "semeval.xml").write_text("\n".join([*lines, "</sentences>"]))
+    rows = ["text,category"] + [f'"{t}",{intent}' for intent, texts in INTENTS.items() for t in texts]
+    (root / "banking.csv").write_text("\n".join(rows) + "\n")
+    return root / "semeval.xml", root / "banking.csv"
+
+
+def snapshot(registry: Registry) -> tuple[str | None, list[str], dict[str, int]]:
+    files = {str(p.relative_to(registry.root)): p.stat().st_mtime_ns for p in registry.root.rglob("*") if p.is_file()}
+    return registry.champion(), registry.versions(), files
+
+
+def our_servers() -> list[int]:
+    """Live `verbatim serve` processes whose parent is this test process."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        try:
+            status = (entry / "status").read_text()
+            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+        except (OSError, ValueError):
+            continue
+        ppid = next((int(line.split()[1]) for line in status.splitlines() if line.startswith("PPid:")), None)
+        state = next((line.split()[1] for line in status.splitlines() if line.startswith("State:")), "")
+        if ppid == os.getpid() and b"serve" in cmdline and b"verbatim.cli" in cmdline and state != "Z":
+            pids.append(int(entry.name))
+    return pids
+
+
+def test_parse_steps() -> None:
+    assert parse_steps("8,16,64,all") == (8, 16, 64, None)
+    assert parse_steps(" 2 ") == (2,)
+    for bad in ("8,4", "all,8", "0", "eight", "", "8,all,all"):
+        with pytest.raises(ValueError):
+            parse_steps(bad)
+
+
+def test_samples_are_cumulative_and_give_every_tag_k_examples(data: tuple[Path, Path]) -> None:
+    records = restaurants_dataset(data[0]).train
+    samples = cumulative_samples(records, (1, 3, None), seed=5)
+    assert samples == cumulative_samples(records, (1, 3, None), seed=5)  # seeded
+    ids = [{r.id for r in s} for s in samples]
+    assert ids[0] < ids[1] < ids[2] == {r.id for r in records}
+    for k, sample in zip((1, 3), samples[:2], strict=True):
+        for tag in {t for r in records for t in r.tags}:
+            available = sum(tag in r.tags for r in records)
+            assert sum(tag in r.tags for r in sample) >= min(k, available), (k, tag)
+    assert len(samples[0]) < len(records) / 2  # a sample, not everything
+
+
+def test_split_is_80_20_and_fixed_by_the_seed(data: tuple[Path, Path]) -> None:
+    a, b = restaurants_dataset(data[0], seed=1), restaurants_dataset(data[0], seed=1)
+    assert [r.id for r in a.test] == [r.id for r in b.test]
+    assert len(a.train) == 32 and len(a.test) == 8 and not {r.id for r in a.train} & {r.id for r in a.test}
+    assert [r.id for r in restaurants_dataset(data[0], seed=2).test] != [r.id for r in a.test]
+    assert a.taxonomy.names == ["food", "service", "price", "ambience", "misc"]
+    assert not a.taxonomy.get("misc").keywords and "pizza" in a.taxonomy.get("food").keywords
+
+
+def test_banking_csv_and_keywords_from_intent_names(data: tuple[Path, Path], tmp_path: Path) -> None:
+    records = load_banking77(data[1])
+    assert len(records) == 24 and all(len(r.tags) == 1 for r in records)
+    taxonomy = banking_taxonomy(["card_arrival", "card_linking", "Refund_not_showing_up"])
+    assert taxonomy.get("card_arrival").keywords == ("card arrival", "arrival")  # "card" is shared: no rule
+    assert taxonomy.get("Refund_not_showing_up").keywords == ("refund not showing up", "refund", "showing")
+    (tmp_path / "bad.csv").write_text("sentence,label\nhi,there\n")
+    with pytest.raises(CorpusError, match="text,category"):
+        load_banking77(tmp_path / "bad.csv")
+
+
+def fast_in_process_retrain(job: RetrainJob) -> RetrainOutcome:
+    """The real retrain job in this process, heads-only without the seed corpus, with a gate that
+    lets the tiny model through, so the promoted path (reload, new version served) is exercised."""
+    started = time.perf_counter()
+    config = RetrainConfig(heads_only=True, include_seed=False, margin=0.99, heads=HeadsConfig(epochs=2))
+    with Store(job.store_url) as store:
+        report = retrain(store, Registry(job.registry), config, progress=False)
+    return RetrainOutcome(report.decision.value, report.challenger, report.champion_after,
+                          time.perf_counter() - started)
+
+
+def test_promoted_models_are_served_and_measured(tiny_registry: Registry, data: tuple[Path, Path]) -> None:
+    before = snapshot(tiny_registry)
+    config = CorrectionsBenchConfig.quick(tiny_registry.root, semeval=data[0], banking=data[1])
+    report = run(config, retrain=fast_in_process_retrain, encoder_factory=tiny_random_encoder, progress=False)
+    rows = report["rows"]
+    keys = [(r["dataset"], r["examples_per_tag"], r["method"]) for r in rows]
+    assert keys == [(d, k, m) for d, ks in (("semeval14_restaurants", (2, 4)), ("banking77", (2,)))
+                    for k in ks for m in METHODS]
+    ours = [r for r in rows if r["method"] == VERBATIM]
+    assert all(r["retrain_decision"] == "promoted" for r in ours)
+    versions = [r["model_version"] for r in ours]
+    assert len(set(versions)) == 3 and tiny_registry.champion() not in versions  # each step's new champion served
+    semeval = [r for r in ours if r["dataset"] == "semeval14_restaurants"]
+    assert semeval[0]["examples"] < semeval[1]["examples"] and semeval[0]["corrections"] < semeval[1]["corrections"]
+    assert [d["dataset"] for d in report["default_account"]] == ["semeval14_restaurants", "banking77"]
+    assert snapshot(tiny_registry) == before  # only a copy was trained and promoted
+    assert our_servers() == []
+    table = format_table(report)
+    assert "semeval14_restaurants" in table and "banking77" in table and "promoted" in table
+
+
+def test_the_server_stops_and_the_work_dir_goes_when_a_step_fails(tiny_registry: Registry, data: tuple[Path, Path],
+                                                                   tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(job: RetrainJob) -> RetrainOutcome:
+        assert our_servers(), "the server runs while the retrain does"
+        raise RuntimeError("retrain exploded")
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    config = CorrectionsBenchConfig.quick(tiny_registry.root, semeval=data[0], banking=None)
+    with pytest.raises(RuntimeError, match="exploded"):
+        run(config, retrain=broken, encoder_factory=tiny_random_encoder, progress=False)
+    assert our_servers() == []
+    assert not list(tmp_path.glob("verbatim-bench-corrections-*"))
+
+
+def test_cli_json_through_real_server_and_retrain_subprocesses(tiny_registry: Registry, data: tuple[Path, Path],
+                                                               capsys: pytest.CaptureFixture[str],
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("models.encoder.load_base_encoder", tiny_random_encoder)  # the logreg baseline only
+    before = snapshot(tiny_registry)
+    code = main(["bench", "corrections", "--quick", "--json", "--heads-only", "--steps", "2", "--no-banking",
+                 "--registry", str(tiny_registry.root), "--data", str(data[0])])
+    assert code == 0
+    report = json.loads(capsys.readouterr().out)
+    rows = report["rows"]
+    assert [(r["dataset"], r["examples_per_tag"], r["method"]) for r in rows] == \
+        [("semeval14_restaurants", 2, m) for m in METHODS]
+    for row in rows:
+        assert 0 <= row["micro_f1"] <= 1 and row["retrain_seconds"] >= 0 and row["examples"] > 0, row
+        assert row["test_comments"] == 8
+    ours = next(r for r in rows if r["method"] == VERBATIM)
+    assert ours["retrain_decision"] in ("promoted", "rejected") and ours["retrain_mode"] == "heads-only"
+    assert ours["retrain_seconds"] > 0 and ours["retrain_job_seconds"] is not None
+    # The fresh account as served is its keyword rules alone: the same figure as models.rules.
+    dataset = restaurants_dataset(data[0])
+    served = next(r for r in rows if r["method"] == KEYWORDS)["micro_f1"]
+    assert served == keyword_baseline(dataset.test, dataset.taxonomy)["micro_f1"]
+    assert next(r for r in rows if r["method"] == LOGREG)["retrain_seconds"] > 0
+    assert report["default_account"][0]["micro_f1_before"] > 0
+    assert set(report["targets"]) and report["config"]["heads_only"] is True
+    assert snapshot(tiny_registry) == before
+    assert our_servers() == []
+
+
+def test_cli_refuses_bad_steps(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["bench", "corrections", "--steps", "16,8"])
+    assert "increasing" in capsys.readouterr().err
