@@ -13,7 +13,7 @@ For each data set (SemEval-2014 restaurants; BANKING77) the benchmark:
      MiniLM embeddings of the same sentences (training.bench_logreg);
   5. measures the default account's seed test again, then stops the server with SIGTERM.
 Each data set gets its own work dir, so its curve does not depend on which ran before.
-The given registry is only read.
+The given registry is only read: its champion and embedding cache are copied.
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 VERBATIM, KEYWORDS, LOGREG = "verbatim", "keyword_rules", "logreg_frozen_minilm"
 METHODS = (VERBATIM, KEYWORDS, LOGREG)
 RETRAIN_EXIT_OK, RETRAIN_EXIT_REJECTED = 0, 3
+CACHE_DIR = "cache"  # training.retrain.CACHE_DIR, not imported: it would load torch when the CLI starts
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,8 @@ class RetrainOutcome:
     challenger: str | None
     champion: str | None  # the champion after the job
     seconds: float  # wall clock of the whole job, process start-up included
-    job_seconds: float | None = None  # the job's own total, as its report gives it
+    durations_s: dict[str, float] = field(default_factory=dict)  # the job's own, per stage and "total"
+    reasons: tuple[str, ...] = ()  # why it decided so, as its report gives them
 
 
 @dataclass(frozen=True)
@@ -116,8 +118,8 @@ def subprocess_retrain(job: RetrainJob) -> RetrainOutcome:
     if done.returncode not in (RETRAIN_EXIT_OK, RETRAIN_EXIT_REJECTED):
         raise RuntimeError(f"retrain exited with {done.returncode}:\n{_tail(job.log)}")
     report = json.loads(done.stdout)
-    return RetrainOutcome(report["decision"], report.get("challenger"), report.get("champion_after"),
-                          seconds, report.get("durations_s", {}).get("total"))
+    return RetrainOutcome(report["decision"], report.get("challenger"), report.get("champion_after"), seconds,
+                          report.get("durations_s", {}), tuple(report.get("reasons", ())))
 
 
 @dataclass
@@ -188,7 +190,8 @@ def _run_dataset(dataset: BenchDataset, steps: Sequence[int | None], config: Cor
                           "corrections": corrections, "test_comments": len(test)}
                 result.rows += [
                     common | {"method": VERBATIM, "micro_f1": f1, "retrain_seconds": round(outcome.seconds, 1),
-                              "retrain_job_seconds": outcome.job_seconds, "retrain_decision": outcome.decision,
+                              "retrain_durations_s": outcome.durations_s, "retrain_decision": outcome.decision,
+                              "retrain_reasons": list(outcome.reasons),
                               "model_version": ",".join(sorted(versions)),
                               "retrain_mode": "heads-only" if config.heads_only else "full",
                               "retrain_epochs": config.retrain_epochs},
@@ -219,6 +222,8 @@ def _workspace(source: Path, account: str) -> Iterator[tuple[Path, Path, str]]:
         registry = Registry(workdir / "registry")
         shutil.copytree(origin.path(champion), registry.versions_dir / champion)
         registry.promote(champion)
+        if (origin.root / CACHE_DIR).is_dir():  # the champion's cached embeddings, as the heads-only path keeps them
+            shutil.copytree(origin.root / CACHE_DIR, registry.root / CACHE_DIR)
         yield workdir, registry.root, f"sqlite:///{workdir / 'store.db'}"
 
 
@@ -276,6 +281,9 @@ def format_table(report: dict) -> str:
                      f"{by_method[LOGREG]['micro_f1']:>8.3f}{ours['retrain_seconds']:>11.1f}  "
                      f"{ours['retrain_decision']} ({ours['retrain_mode']})")
     lines.append("")
+    for r in rows:
+        if r["method"] == VERBATIM and r["retrain_decision"] != "promoted" and r["retrain_reasons"]:
+            lines.append(f"{r['dataset']} k={r['examples_per_tag']}: {r['retrain_reasons'][0]}")
     for d in report["default_account"]:
         lines.append(f"default account, seed test ({d['seed_test_comments']} comments), around {d['dataset']}: "
                      f"micro-F1 {d['micro_f1_before']:.3f} before, {d['micro_f1_after']:.3f} after "
