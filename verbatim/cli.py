@@ -119,6 +119,17 @@ def cmd_classify(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench_corrections(args: argparse.Namespace) -> int:
+    from training.bench_corrections import config_from_args, format_table, run
+
+    try:
+        report = run(config_from_args(args, _registry_path(args)))
+    except (RuntimeError, ValueError) as exc:  # ValueError: a data file that cannot be used (CorpusError)
+        return _fail(str(exc))
+    print(json.dumps(report, indent=2) if args.json else format_table(report))
+    return 0
+
+
 def _format_comment(comment: ClassifiedComment, model_version: str) -> str:
     from verbatim.v1 import verbatim_pb2 as pb
 
@@ -196,6 +207,16 @@ def build_parser() -> argparse.ArgumentParser:
     classify.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for the answer")
     classify.add_argument("--json", action="store_true", help="print the response as JSON")
     classify.set_defaults(func=cmd_classify)
+
+    bench = sub.add_parser("bench", help="benchmarks").add_subparsers(dest="bench", required=True)
+    bench_corrections = bench.add_parser("corrections", help="learning benchmark: replay labelled data as corrections "
+                                                             "through gRPC, retrain, measure (about 40 min; --quick)")
+    bench_corrections.add_argument("--registry", help="registry whose champion to start from, only read (env "
+                                                      f"VERBATIM_REGISTRY, default {DEFAULT_REGISTRY})")
+    from training.bench_corrections import add_arguments as add_bench_corrections_arguments
+
+    add_bench_corrections_arguments(bench_corrections)
+    bench_corrections.set_defaults(func=cmd_bench_corrections)
     return parser
 
 
