@@ -214,3 +214,22 @@ def test_cli_refuses_bad_steps(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         main(["bench", "corrections", "--steps", "16,8"])
     assert "increasing" in capsys.readouterr().err
+
+
+def test_table_puts_methods_side_by_side_and_says_why_a_step_was_not_promoted() -> None:
+    common = {"dataset": "semeval14_restaurants", "examples_per_tag": 8, "examples": 30, "corrections": 43,
+              "test_comments": 608}
+    report = {"rows": [common | {"method": VERBATIM, "micro_f1": 0.61, "retrain_seconds": 168.2,
+                                 "retrain_decision": "rejected", "retrain_mode": "heads-only",
+                                 "retrain_reasons": ["rejected: worse than the champion on restaurants micro_f1"]},
+                       common | {"method": KEYWORDS, "micro_f1": 0.5974, "retrain_seconds": 0.0},
+                       common | {"method": LOGREG, "micro_f1": 0.5862, "retrain_seconds": 0.45}],
+              "default_account": [{"dataset": "semeval14_restaurants", "seed_test_comments": 350,
+                                   "micro_f1_before": 0.7871, "micro_f1_after": 0.7871, "drop": 0.0}],
+              "targets": {"default_drop<=0.01": True, "semeval_16_micro_f1>=0.78": None}}
+    lines = format_table(report).splitlines()
+    assert lines[1].split() == ["semeval14_restaurants", "8", "30", "43", "0.610", "0.597", "0.586", "168.2",
+                                "rejected", "(heads-only)"]
+    assert "semeval14_restaurants k=8: rejected: worse than the champion on restaurants micro_f1" in lines
+    assert any("0.787 before, 0.787 after" in line for line in lines)
+    assert any("default_drop<=0.01 yes" in line and "semeval_16_micro_f1>=0.78 -" in line for line in lines)
