@@ -119,6 +119,41 @@ def cmd_classify(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench_serve(args: argparse.Namespace) -> int:
+    from service.config import ConfigError, ServiceConfig
+    from training.bench_report import format_table
+    from training.bench_serve import BenchConfig, run
+
+    known = set(_service_settings())
+    server_env: dict[str, str] = {}
+    for item in args.set:
+        key, sep, value = item.partition("=")
+        if not sep or key.strip() not in known:
+            return _fail(f"--set {item!r}: expected SETTING=VALUE with SETTING one of {sorted(known)}")
+        server_env["VERBATIM_" + key.strip().upper()] = value
+    if args.backend:
+        server_env["VERBATIM_BACKEND"] = args.backend
+    try:  # the server's own parser, so a bad value fails here, naming the key, not in a subprocess
+        service = ServiceConfig.from_sources({}, env=os.environ | server_env)
+    except ConfigError as exc:
+        return _fail(str(exc))
+    registry = _registry_path(args)
+    make = BenchConfig.quick if args.quick else BenchConfig
+    overrides = {k: v for k, v in (("repeats", args.repeats), ("seconds", args.seconds)) if v is not None}
+    config = make(registry=registry, backend=service.backend, threads=service.threads,  # type: ignore[operator]
+                  batch_comments=service.max_batch_comments, naive_workers=args.naive_workers,
+                  server_env=server_env, **overrides)
+    try:
+        report = run(config)
+    except RuntimeError as exc:
+        return _fail(str(exc))
+    if args.json:
+        print(json.dumps(report, indent=2, default=str))
+    else:
+        print(format_table(report))
+    return 0
+
+
 def cmd_bench_corrections(args: argparse.Namespace) -> int:
     from training.bench_corrections import config_from_args, format_table, run
 
@@ -209,6 +244,20 @@ def build_parser() -> argparse.ArgumentParser:
     classify.set_defaults(func=cmd_classify)
 
     bench = sub.add_parser("bench", help="benchmarks").add_subparsers(dest="bench", required=True)
+    bench_serve = bench.add_parser("serve", help="serving benchmark: in-process ceiling vs verbatim serve vs a naive "
+                                                 "server, over loopback (minutes; --quick for seconds)")
+    bench_serve.add_argument("--registry",
+                             help=f"registry directory, only read (env VERBATIM_REGISTRY, default {DEFAULT_REGISTRY})")
+    bench_serve.add_argument("--backend", choices=("torch", "onnx"),
+                             help="inference backend (default VERBATIM_BACKEND, else torch)")
+    bench_serve.add_argument("--set", action="append", default=[], metavar="SETTING=VALUE",
+                             help="a server setting for verbatim serve, e.g. max_delay_ms=2 (repeatable)")
+    bench_serve.add_argument("--repeats", type=int, help="interleaved repeats per setting (default 3)")
+    bench_serve.add_argument("--seconds", type=float, help="measured seconds per setting (default 3)")
+    bench_serve.add_argument("--naive-workers", type=int, default=1, help="worker threads of the naive server")
+    bench_serve.add_argument("--quick", action="store_true", help="a short run with few settings, for tests")
+    bench_serve.add_argument("--json", action="store_true", help="print the report as one JSON object")
+    bench_serve.set_defaults(func=cmd_bench_serve)
     bench_corrections = bench.add_parser("corrections", help="learning benchmark: replay labelled data as corrections "
                                                              "through gRPC, retrain, measure (about 40 min; --quick)")
     bench_corrections.add_argument("--registry", help="registry whose champion to start from, only read (env "
