@@ -2,7 +2,8 @@
 
 Reports quality under each backend (theme micro-F1, sentiment accuracy) and their difference,
 how many comments change their tag set or sentiment label, how far the probabilities move,
-and the throughput of each backend measured side by side in one process.
+how much a comment's result depends on the batch it shares, and the throughput of each
+backend measured side by side in one process.
 
     python -m training.parity --model-dir var/registry/versions/<version> [--json]
 """
@@ -35,6 +36,7 @@ from training.evaluate import sentiment_report, theme_report
 # DESIGN §3: onnx must agree with torch within this, on theme micro-F1 and sentiment accuracy.
 TOLERANCE = 0.01
 BACKEND_NAMES = ("torch", "onnx")
+NOISY_SPREAD = 0.25
 
 
 def _decide(predictor: Predictor, records: Sequence[Record], scores: Scores) -> tuple[list[set[str]], list[str]]:
@@ -67,10 +69,25 @@ def _throughput(predictors: dict[str, Predictor], batches: list[list[list[int]]]
     return {
         "comments_per_s": medians,
         "onnx_over_torch": round(medians["onnx"] / medians["torch"], 2),
+        # (max - min) / median: large on a machine busy with other work, where torch's OpenMP
+        # threads stall far more than onnxruntime's and the ratio overstates onnx.
+        "spread": {name: round((max(values) - min(values)) / statistics.median(values), 2)
+                   for name, values in rates.items()},
         "runs": {name: [round(v, 1) for v in values] for name, values in rates.items()},
         "repeats": repeats,
         "comments_per_run": comments,
     }
+
+
+def _batch_invariance(predictor: Predictor, records: Sequence[Record], batched: Scores) -> dict[str, Any]:
+    # Under the micro-batcher a comment shares its forward pass with whatever else is queued;
+    # a backend whose results depend on that gives the same comment different tags over time.
+    alone = predictor.scores([r.text for r in records], batch_size=1)
+    alone_tags, batched_tags = _decide(predictor, records, alone)[0], _decide(predictor, records, batched)[0]
+    changed = sum(a != b for a, b in zip(alone_tags, batched_tags))
+    diff = max(float(np.abs(alone.themes - batched.themes).max()),
+               float(np.abs(alone.sentiment - batched.sentiment).max()))
+    return {"max_abs_prob_diff": round(diff, 5), "tag_set_changes": round(changed / len(records), 4)}
 
 
 def _compare(torch_value: float, onnx_value: float) -> dict[str, Any]:
@@ -123,6 +140,7 @@ def backend_parity(artifact_dir: Path, records: Sequence[Record], repeats: int =
             "themes": {"max": round(float(theme_diff.max()), 5), "mean": round(float(theme_diff.mean()), 6)},
             "sentiment": {"max": round(float(sentiment_diff.max()), 5), "mean": round(float(sentiment_diff.mean()), 6)},
         },
+        "batch_vs_alone": {name: _batch_invariance(predictors[name], records, scores[name]) for name in BACKEND_NAMES},
         "throughput": _throughput(predictors, _batches(predictors["torch"], records, batch_size), repeats, progress),
         "environment": {
             "batch_size": batch_size, "threads": threads or os.cpu_count(), "torch_threads": torch.get_num_threads(),
@@ -163,10 +181,15 @@ def _summary(report: dict[str, Any]) -> str:
          f"({len(report['sentiment_disagreements'])})"),
         f"|Δp| themes          max {probs['themes']['max']:.4f}  mean {probs['themes']['mean']:.5f}",
         f"|Δp| sentiment       max {probs['sentiment']['max']:.4f}  mean {probs['sentiment']['mean']:.5f}",
+        *(f"{name:5s} batched vs alone: max |Δp| {b['max_abs_prob_diff']:.4f}, "
+          f"tag set changes {b['tag_set_changes']:.2%}" for name, b in report["batch_vs_alone"].items()),
         (f"throughput (median of {speed['repeats']}, batches of {report['environment']['batch_size']}, "
-         f"{report['environment']['threads']} threads): torch {speed['comments_per_s']['torch']:.1f}/s, "
+         f"threads {report['environment']['threads']}): torch {speed['comments_per_s']['torch']:.1f}/s, "
          f"onnx {speed['comments_per_s']['onnx']:.1f}/s, onnx/torch {speed['onnx_over_torch']:.2f}x"),
     ]
+    if max(speed["spread"].values()) > NOISY_SPREAD:
+        lines.append(f"  warning: timings vary by up to {max(speed['spread'].values()):.0%} between rounds; "
+                     "the machine is busy, so the ratio is unreliable (try --threads 1 or a quiet machine)")
     lines += [f"  {c['id']}: torch {c['torch']} -> onnx {c['onnx']}" for c in report["tag_disagreements"][:20]]
     return "\n".join(lines)
 

@@ -11,7 +11,7 @@ pytest.importorskip("onnxruntime")
 from models.registry import Registry  # noqa: E402
 from models.taxonomy import DEFAULT_ACCOUNT, DEFAULT_TAXONOMY  # noqa: E402
 from training.corpus import Record  # noqa: E402
-from training.parity import _artifact_dir, backend_parity, main  # noqa: E402
+from training.parity import _artifact_dir, _summary, backend_parity, main  # noqa: E402
 
 COMMENTS = [
     ("The Slack integration keeps crashing", {"Slack", "Bug"}, "negative"),
@@ -55,10 +55,14 @@ def test_parity_report_compares_quality_decisions_probabilities_and_speed(model_
     for part in ("themes", "sentiment"):
         diff = report["probability_abs_diff"][part]
         assert 0.0 < diff["mean"] <= diff["max"] < 0.05, "int8 must differ a little from torch, not a lot"
+    batching = report["batch_vs_alone"]
+    assert batching["torch"]["max_abs_prob_diff"] < 1e-4 and batching["torch"]["tag_set_changes"] == 0.0
+    assert 0.0 <= batching["onnx"]["tag_set_changes"] <= 1.0
     speed = report["throughput"]
     assert set(speed["comments_per_s"]) == {"torch", "onnx"}
     assert all(len(runs) == 2 and min(runs) > 0 for runs in speed["runs"].values())
     assert speed["comments_per_run"] == len(records)
+    assert all(spread >= 0 for spread in speed["spread"].values())
     assert speed["onnx_over_torch"] == pytest.approx(
         speed["comments_per_s"]["onnx"] / speed["comments_per_s"]["torch"], rel=0.02)
     assert (model_dir / "onnx").is_dir()
@@ -77,6 +81,9 @@ def test_main_prints_json(model_dir: Path, tiny_registry: Registry, capsys: pyte
     assert report["model_version"] == tiny_registry.champion()
     assert report["throughput"]["repeats"] == 1
     assert len(report["throughput"]["runs"]["onnx"]) == 1
+    summary = _summary(report)
+    for fragment in ("theme micro-F1", "sentiment accuracy", "tag set differs", "batched vs alone", "onnx/torch"):
+        assert fragment in summary
 
 
 def test_a_registry_root_means_its_champion(tiny_registry: Registry) -> None:
