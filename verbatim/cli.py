@@ -62,6 +62,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_retrain(args: argparse.Namespace) -> int:
+    from training.__main__ import run_retrain
+
+    return run_retrain(args)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import asyncio
     import functools
@@ -224,6 +230,13 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--account", default="default", help="account whose tags to evaluate")
     evaluate.add_argument("--registry", help=f"registry directory (env VERBATIM_REGISTRY, default {DEFAULT_REGISTRY})")
     evaluate.set_defaults(func=cmd_evaluate)
+
+    from training.__main__ import add_retrain_arguments
+
+    retrain = sub.add_parser("retrain", help="learn from the store's corrections: train a challenger and promote it "
+                                             "if it is not worse than the champion (python -m training retrain)")
+    add_retrain_arguments(retrain)
+    retrain.set_defaults(func=cmd_retrain)
 
     from service.config import ServiceConfig
 

@@ -1,0 +1,106 @@
+"""`python -m training retrain`: the retraining job of DESIGN §5, for cron or by hand.
+
+Exit codes: 0 promoted or nothing new, 3 challenger rejected, 2 usage or configuration
+error (the message names the flag), 4 another retrain holds the lock, 1 the run failed
+(its report, written anyway, says why).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import sys
+from pathlib import Path
+
+DEFAULT_REGISTRY = "var/registry"
+EXIT_USAGE, EXIT_REJECTED, EXIT_BUSY = 2, 3, 4
+# Config errors name the dataclass field; the user knows the flag.
+_FLAGS = {"RetrainConfig.margin": "--margin", "TrainingConfig.epochs": "--epochs", "HeadsConfig.epochs": "--epochs"}
+
+
+def add_retrain_arguments(parser: argparse.ArgumentParser) -> None:
+    """The retrain flags, shared by `python -m training retrain` and `verbatim retrain`."""
+    parser.add_argument("--heads-only", action="store_true",
+                        help="retrain only the heads on the champion's frozen embeddings (seconds)")
+    parser.add_argument("--margin", type=float,
+                        help="promote unless the challenger is worse than the champion by more than this "
+                             "(micro-F1 per account, sentiment accuracy; default 0.01)")
+    parser.add_argument("--force", action="store_true", help="train even if nothing changed since the champion")
+    parser.add_argument("--registry", help=f"registry directory (env VERBATIM_REGISTRY, default {DEFAULT_REGISTRY})")
+    parser.add_argument("--store-url", help="SQLAlchemy URL of the store (env VERBATIM_STORE_URL, "
+                                            "default sqlite:///var/verbatim.db)")
+    parser.add_argument("--epochs", type=int, help="epochs of the full path, or of the heads with --heads-only")
+    parser.add_argument("--json", action="store_true", help="print the whole report as JSON on stdout")
+
+
+def run_retrain(args: argparse.Namespace) -> int:
+    """Run one retrain from parsed flags and return the process exit code."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from models.registry import Registry
+    from store import Store, StoreError, store_url_from_env
+    from training.lock import LockBusy
+    from training.retrain import RETRAIN_TRAINING, RetrainConfig, RetrainError, retrain
+
+    try:
+        config = RetrainConfig(heads_only=args.heads_only, force=args.force)
+        if args.margin is not None:
+            config = dataclasses.replace(config, margin=args.margin)
+        if args.epochs is not None:
+            if args.heads_only:
+                config = dataclasses.replace(config, heads=dataclasses.replace(config.heads, epochs=args.epochs))
+            else:
+                config = dataclasses.replace(config, training=dataclasses.replace(RETRAIN_TRAINING, epochs=args.epochs))
+    except ValueError as exc:
+        message = str(exc)
+        for field, flag in _FLAGS.items():
+            message = message.replace(field, flag)
+        return _fail(message)
+
+    url = args.store_url or store_url_from_env()
+    try:
+        store = Store(url)
+    except StoreError as exc:
+        return _fail(f"--store-url: {exc}")
+    except (SQLAlchemyError, ImportError, OSError) as exc:  # unreachable server, bad credentials, no driver
+        return _fail(f"--store-url: cannot open the store at {url!r}: {exc}")
+    registry = Registry(Path(args.registry or os.environ.get("VERBATIM_REGISTRY") or DEFAULT_REGISTRY))
+    try:
+        with store:
+            report = retrain(store, registry, config)
+    except LockBusy as exc:
+        print(f"retrain: {exc}", file=sys.stderr)
+        return EXIT_BUSY
+    except RetrainError as exc:
+        return _fail(str(exc))
+
+    if args.json:
+        print(json.dumps(report.to_json(), indent=2))
+    else:
+        print(f"retrain: {report.decision.value}" + (f" {report.challenger}" if report.challenger else ""))
+        for reason in report.reasons:
+            print(f"  {reason}")
+        if report.paths:
+            print(f"  report: {report.paths['markdown']}")
+    return report.exit_code
+
+
+def _fail(message: str) -> int:
+    print(f"retrain: error: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m training", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    retrain = sub.add_parser("retrain", help="train a challenger from the store's corrections; promote it if "
+                                             "it is not worse than the champion")
+    add_retrain_arguments(retrain)
+    return run_retrain(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

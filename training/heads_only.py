@@ -1,0 +1,253 @@
+"""The quick path (DESIGN §5): new heads on the champion's frozen encoder, in seconds.
+
+Pooled embeddings are computed once per (champion, text) and cached on disk, so later runs
+embed only new comments. The heads train on the cached embeddings with the same masked
+loss as the full path. Thresholds and evaluation go through the ordinary Predictor code,
+fed from the cache by `lookup_artifact`, so no text is encoded twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import math
+import random
+import zipfile
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import cast
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from models.artifact import Artifact, ArtifactMeta
+from models.labels import LabelSpace
+from models.network import ThemeSentimentNet
+from models.taxonomy import DEFAULT_ACCOUNT, DEFAULT_TAXONOMY, Taxonomy
+from models.thresholds import DEFAULT_THRESHOLD
+from training.corpus import Record, fingerprint
+from training.dataset import IGNORE, build_training_set
+from training.lock import atomic_write
+from training.train import tune_on_dev
+
+
+@dataclass(frozen=True)
+class HeadsConfig:
+    """Settings of the heads-only path; validates itself."""
+
+    epochs: int = 30
+    batch_size: int = 64
+    lr: float = 5e-3
+    weight_decay: float = 0.01
+    dropout: float = 0.1
+    sentiment_weight: float = 1.0
+    # Upweights a rare tag's positives (at most this much) so a handful of examples can
+    # lift it over the default threshold that small dev sets leave in place.
+    max_pos_weight: float = 3.0
+    seed: int = 13
+
+    def __post_init__(self) -> None:
+        for name in ("epochs", "batch_size", "lr"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"HeadsConfig.{name} must be > 0, got {getattr(self, name)}")
+        if not 0 <= self.dropout < 1:
+            raise ValueError(f"HeadsConfig.dropout must be in [0, 1), got {self.dropout}")
+        if self.max_pos_weight < 1:
+            raise ValueError(f"HeadsConfig.max_pos_weight must be >= 1, got {self.max_pos_weight}")
+
+
+def encoder_version(meta: ArtifactMeta) -> str:
+    """The version whose training last changed this artifact's encoder: heads-only runs copy it
+    unchanged, so a chain of them shares one embedding cache."""
+    return str(meta.training_config.get("encoder_version") or meta.version)
+
+
+def _text_key(text: str, max_length: int) -> str:
+    return hashlib.sha256(f"{max_length}\x00{text}".encode()).hexdigest()
+
+
+class EmbeddingCache:
+    """Pooled embeddings of one artifact's encoder, keyed by text, in `<directory>/<encoder version>.npz`."""
+
+    def __init__(self, directory: Path, artifact: Artifact) -> None:
+        self.artifact = artifact
+        self.path = directory / f"{encoder_version(artifact.meta)}.npz"
+        self.computed = 0
+
+    def embed(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+        """[len(texts), hidden] float32, computing and saving only the texts not cached yet."""
+        max_length = self.artifact.meta.max_length
+        keys = [_text_key(t, max_length) for t in texts]
+        cached = self._load()
+        missing = sorted({k: t for k, t in zip(keys, texts) if k not in cached}.items())
+        if missing:
+            vectors = self._encode([t for _, t in missing], batch_size)
+            cached.update(zip((k for k, _ in missing), vectors))
+            self._save(cached)
+        self.computed = len(missing)
+        return np.stack([cached[k] for k in keys]) if keys else np.zeros((0, 0), dtype=np.float32)
+
+    def prune(self) -> None:
+        """Delete the caches of other encoders: they are never read again once a new one is champion."""
+        for path in self.path.parent.glob("*.npz"):
+            if path != self.path:
+                path.unlink(missing_ok=True)
+
+    def _encode(self, texts: list[str], batch_size: int) -> np.ndarray:
+        tokenizer, net = self.artifact.tokenizer, self.artifact.net.eval()
+        ids = tokenizer(texts, truncation=True, max_length=self.artifact.meta.max_length)["input_ids"]
+        order = sorted(range(len(texts)), key=lambda i: len(ids[i]))
+        out = np.zeros((len(texts), net.encoder.config.hidden_size), dtype=np.float32)
+        pad = tokenizer.pad_token_id or 0
+        with torch.inference_mode():
+            for start in range(0, len(order), batch_size):
+                chunk = order[start:start + batch_size]
+                width = max(len(ids[i]) for i in chunk)
+                input_ids = torch.full((len(chunk), width), pad, dtype=torch.long)
+                attention = torch.zeros((len(chunk), width), dtype=torch.long)
+                for row, i in enumerate(chunk):
+                    input_ids[row, : len(ids[i])] = torch.tensor(ids[i])
+                    attention[row, : len(ids[i])] = 1
+                out[chunk] = net.embed(input_ids, attention).numpy()
+        return out
+
+    def _load(self) -> dict[str, np.ndarray]:
+        try:
+            with np.load(self.path) as data:
+                return dict(zip(data["keys"].tolist(), data["vectors"]))
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+            return {}  # missing or unreadable: recompute, and the next save replaces it
+
+    def _save(self, cached: dict[str, np.ndarray]) -> None:
+        buffer = io.BytesIO()
+        np.savez(buffer, keys=np.array(list(cached)), vectors=np.stack(list(cached.values())))
+        atomic_write(self.path, buffer.getvalue())
+
+
+class _LookupNet(nn.Module):
+    """Stands in for a ThemeSentimentNet: the pooled embedding comes from a table, keyed by a
+    row's unpadded token ids, instead of from the encoder. A row not in the table is an error."""
+
+    def __init__(self, net: ThemeSentimentNet, table: Mapping[bytes, np.ndarray]) -> None:
+        super().__init__()
+        self.net = net
+        self.table = table
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        rows = [ids[mask.bool()].numpy().astype(np.int64).tobytes() for ids, mask in zip(input_ids, attention_mask)]
+        return self.net.heads(torch.from_numpy(np.stack([self.table[row] for row in rows])))
+
+
+def lookup_artifact(artifact: Artifact, texts: Sequence[str], embeddings: np.ndarray) -> Artifact:
+    """The same artifact (meta shared, so tuned thresholds land in it) whose forward pass reads
+    `embeddings` of `texts` instead of running the encoder; only valid for the encoder that made them."""
+    ids = artifact.tokenizer(list(texts), truncation=True, max_length=artifact.meta.max_length)["input_ids"] \
+        if texts else []
+    table = {np.asarray(row, dtype=np.int64).tobytes(): vector for row, vector in zip(ids, embeddings)}
+    net = cast(ThemeSentimentNet, _LookupNet(artifact.net, table))  # backends only call it, like the real one
+    return Artifact(meta=artifact.meta, net=net, tokenizer=artifact.tokenizer)
+
+
+def stack(vectors: Mapping[str, np.ndarray], records: Sequence[Record]) -> np.ndarray:
+    """The embeddings of the records' texts, row by row."""
+    return np.stack([vectors[r.text] for r in records]) if records else np.zeros((0, 0), dtype=np.float32)
+
+
+def masked_loss(theme_logits: torch.Tensor, sentiment_logits: torch.Tensor, targets: torch.Tensor,
+                mask: torch.Tensor, sentiment: torch.Tensor, sentiment_weight: float = 1.0,
+                pos_weight: torch.Tensor | None = None) -> torch.Tensor:
+    """BCE over known (comment, tag) cells only, plus cross-entropy over known sentiments."""
+    theme = F.binary_cross_entropy_with_logits(theme_logits, targets, reduction="none", pos_weight=pos_weight)
+    loss = (theme * mask).sum() / mask.sum().clamp(min=1.0)
+    if (sentiment != IGNORE).any():
+        loss = loss + sentiment_weight * F.cross_entropy(sentiment_logits, sentiment, ignore_index=IGNORE)
+    return loss
+
+
+def training_mask(records: Sequence[Record], labels: LabelSpace, seed_ids: frozenset[str]) -> tuple[np.ndarray, ...]:
+    """Targets, mask and sentiment as in the full path, except that seed comments are not
+    negatives for default-account tags added after the seed corpus was labelled."""
+    data = build_training_set(records, labels, [[] for _ in records])
+    new_columns = [labels.index(DEFAULT_ACCOUNT, tag) for tag in labels.tags(DEFAULT_ACCOUNT)
+                   if tag not in DEFAULT_TAXONOMY]
+    seed_rows = [i for i, r in enumerate(records) if r.account == DEFAULT_ACCOUNT and r.id in seed_ids]
+    if new_columns and seed_rows:
+        data.mask[np.ix_(seed_rows, new_columns)] = 0.0
+    return data.targets, data.mask, data.sentiment
+
+
+def train_heads(champion: Artifact, train: Sequence[Record], dev: Sequence[Record], train_embeddings: np.ndarray,
+                taxonomies: Mapping[str, Taxonomy], config: HeadsConfig, version: str,
+                seed_ids: frozenset[str] = frozenset()) -> Artifact:
+    """A new artifact: the champion's encoder, fresh heads over the label space of `train`.
+
+    Heads start from the champion's rows for the (account, tag) pairs it already has.
+    Thresholds are left at the default; tune them with `tune_heads`.
+    """
+    rng = random.Random(config.seed)
+    torch.manual_seed(config.seed)
+    accounts = sorted({r.account for r in train})
+    labels = LabelSpace.from_taxonomies({a: taxonomies[a].names for a in accounts})
+    net = ThemeSentimentNet(champion.net.encoder, num_labels=len(labels), dropout=config.dropout)
+    with torch.no_grad():
+        net.sentiment_head.load_state_dict(champion.net.sentiment_head.state_dict())
+        for column, pair in enumerate(labels.labels):
+            if pair in champion.meta.labels.labels:
+                old = champion.meta.labels.index(*pair)
+                net.theme_head.weight[column] = champion.net.theme_head.weight[old]
+                net.theme_head.bias[column] = champion.net.theme_head.bias[old]
+
+    targets, mask, sentiment = (torch.from_numpy(a) for a in training_mask(train, labels, seed_ids))
+    sentiment = sentiment.long()
+    positives = (targets * mask).sum(0)
+    negatives = ((1 - targets) * mask).sum(0)
+    pos_weight = (negatives / positives.clamp(min=1.0)).clamp(1.0, config.max_pos_weight)
+    embeddings = torch.from_numpy(train_embeddings)
+    heads = [*net.theme_head.parameters(), *net.sentiment_head.parameters()]
+    optimizer = torch.optim.AdamW(heads, lr=config.lr, weight_decay=config.weight_decay)
+    rows = list(range(len(train)))
+    threads = torch.get_num_threads()
+    # Ops this small lose to thread synchronisation; on a busy 2-core CPU, 30x over (100 s vs 3 s).
+    torch.set_num_threads(1)
+    net.train()
+    try:
+        for _ in range(config.epochs):
+            rng.shuffle(rows)
+            for start in range(0, len(rows), config.batch_size):
+                batch = rows[start:start + config.batch_size]
+                theme_logits, sentiment_logits = net.heads(embeddings[batch])
+                loss = masked_loss(theme_logits, sentiment_logits, targets[batch], mask[batch], sentiment[batch],
+                                   config.sentiment_weight, pos_weight)
+                loss.backward()
+                optimizer.step()
+                optimizer.zero_grad()
+    finally:
+        net.eval()
+        torch.set_num_threads(threads)
+
+    meta = ArtifactMeta(
+        version=version,
+        created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        labels=labels,
+        thresholds=[DEFAULT_THRESHOLD] * len(labels),
+        rule_thresholds=[DEFAULT_THRESHOLD] * len(labels),
+        taxonomies={a: taxonomies[a] for a in accounts},
+        max_length=champion.meta.max_length,
+        training_config={"mode": "heads-only", "base_version": champion.meta.version,
+                         "encoder_version": encoder_version(champion.meta),
+                         "steps": config.epochs * math.ceil(len(train) / config.batch_size),
+                         "heads": asdict(config), "encoder": champion.meta.training_config},
+        data_fingerprint=fingerprint([*train, *dev]),
+        review_margin=champion.meta.review_margin,
+        min_sentiment_confidence=champion.meta.min_sentiment_confidence,
+    )
+    return Artifact(meta=meta, net=net, tokenizer=champion.tokenizer)
+
+
+def tune_heads(artifact: Artifact, dev: Sequence[Record], dev_embeddings: np.ndarray) -> None:
+    """tune_on_dev, fed from cached embeddings instead of the encoder."""
+    tune_on_dev(lookup_artifact(artifact, [r.text for r in dev], dev_embeddings), dev)
