@@ -157,15 +157,24 @@ class Batcher:
         if self._task is None:
             self._task = asyncio.get_running_loop().create_task(self._run(), name="verbatim-batcher")
 
-    def submit(self, items: Sequence[WorkItem]) -> list[asyncio.Future[Prediction]]:
-        """Queue all items or none: raises QueueFull at once when they do not fit."""
+    def admit(self, count: int) -> None:
+        """Raise QueueFull (or ShuttingDown) now if `count` comments would be refused.
+
+        For callers to check before they spend work on a request (parsing, tokenising):
+        under overload, a refusal must cost next to nothing, or refusals eat the CPU that
+        the queued work needs. submit() checks again.
+        """
         if not self._accepting:
             raise ShuttingDown()
-        if len(self._queue) + len(items) > self.capacity:
+        if len(self._queue) + count > self.capacity:
             self._purge(time.monotonic())
-            if len(self._queue) + len(items) > self.capacity:
-                self.stats.rejected += len(items)
-                raise QueueFull(len(items), self.capacity - len(self._queue), self.capacity)
+            if len(self._queue) + count > self.capacity:
+                self.stats.rejected += count
+                raise QueueFull(count, self.capacity - len(self._queue), self.capacity)
+
+    def submit(self, items: Sequence[WorkItem]) -> list[asyncio.Future[Prediction]]:
+        """Queue all items or none: raises QueueFull at once when they do not fit."""
+        self.admit(len(items))
         self.start()
         loop = asyncio.get_running_loop()
         now = time.monotonic()

@@ -47,6 +47,11 @@ class VerbatimServicer(pb_grpc.VerbatimServicer):
     async def ClassifyComments(self, request: pb.ClassifyCommentsRequest,
                                context: aio.ServicerContext) -> pb.ClassifyCommentsResponse:
         predictor = self._slot.current()  # this request's model, even if a new one is swapped in
+        # Refuse before parsing and tokenising: under overload, refusals must stay cheap.
+        # (An oversize request is left to validation: INVALID_ARGUMENT, not a retryable
+        # RESOURCE_EXHAUSTED.) Nothing awaits between here and submit(), so room cannot vanish.
+        if len(request.comments) <= self._limits.max_comments:
+            self._batcher.admit(len(request.comments))
         query = convert.classify_request_from_proto(request)
         validate_classify(query, self._limits, _taxonomies(predictor))
         token_ids = predictor.encode([c.text for c in query.comments])

@@ -317,3 +317,24 @@ def test_a_mixed_batch_runs_as_passes_by_length_and_answers_the_right_callers() 
         await batcher.close()
 
     run(main())
+
+
+def test_admit_refuses_what_submit_would_refuse_without_queueing_anything() -> None:
+    async def main() -> None:
+        predictor = FakePredictor(delay=0.3)
+        batcher = make(capacity=3)
+        running = batcher.submit([item("a", predictor, 2)])
+        await started(predictor)
+        queued = batcher.submit([item("b", predictor, 2), item("c", predictor, 2)])
+        batcher.admit(1)  # one more fits: no error, and nothing was queued by asking
+        assert batcher.depth == 2 and batcher.stats.rejected == 0
+        with pytest.raises(QueueFull, match=r"2 comments do not fit in the queue \(1 of 3 free\)"):
+            batcher.admit(2)
+        assert batcher.depth == 2 and batcher.stats.rejected == 2
+        await asyncio.gather(*running, *queued)
+        await batcher.drain()
+        with pytest.raises(ShuttingDown):
+            batcher.admit(1)
+        await batcher.close()
+
+    run(main())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import grpc
@@ -112,6 +113,33 @@ def test_a_full_queue_answers_resource_exhausted_at_once(tiny_predictor: Predict
         assert time.monotonic() - t0 < 0.4  # not after the slow batch
         assert computing.result().comments[0].id == "a" and queued.result().comments[0].id == "b"
         assert "third" not in slow.decided
+        assert h.server.batcher.stats.rejected == 1
+
+
+class EncodeRecorder(RecordingPredictor):
+    def __init__(self, base: Predictor, delay: float) -> None:
+        super().__init__(base, delay=delay)
+        self.encoded: list[str] = []
+
+    def encode(self, texts: Sequence[str]) -> list[list[int]]:
+        self.encoded += texts
+        return super().encode(texts)
+
+
+def test_a_full_queue_refuses_before_tokenising_but_an_oversize_request_is_invalid(tiny_predictor: Predictor) -> None:
+    slow = EncodeRecorder(tiny_predictor, delay=0.6)
+    with serving(slow, queue_capacity=2, max_comments_per_request=2) as h:
+        computing = h.stub.ClassifyComments.future(classify(comment("a", "first")), timeout=10)
+        assert slow.started.wait(5)
+        queued = h.stub.ClassifyComments.future(classify(comment("b", "second"), comment("c", "third")), timeout=10)
+        wait_until(lambda: h.server.batcher.depth == 2)
+        error = rpc_error(lambda: h.stub.ClassifyComments(classify(comment("d", "fourth")), timeout=10))
+        assert error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+        assert "fourth" not in slow.encoded  # refused before any work was spent on it
+        oversize = classify(*(comment(str(i), f"text {i}") for i in range(3)))
+        error = rpc_error(lambda: h.stub.ClassifyComments(oversize, timeout=10))
+        assert error.code() == grpc.StatusCode.INVALID_ARGUMENT  # retrying would never help
+        assert len(computing.result().comments) == 1 and len(queued.result().comments) == 2
         assert h.server.batcher.stats.rejected == 1
 
 
