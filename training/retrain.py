@@ -167,9 +167,9 @@ def _cycle(store: Store, registry: Registry, config: RetrainConfig, report: Retr
     if report.decision is Decision.PROMOTED:
         registry.promote(version)
         report.champion_after = version
-        if config.warm_cache and not config.heads_only:
-            _warm_cache(registry, challenger, splits, report, clock)
     clock.lap("save", report)
+    if report.decision is Decision.PROMOTED and config.warm_cache and not config.heads_only:
+        _warm_cache(registry, challenger, splits, report, clock)
 
 
 def _heads_only(registry: Registry, champion: Artifact, splits: Splits, taxonomies: Mapping, config: RetrainConfig,
