@@ -65,13 +65,8 @@ class ErrorMappingInterceptor(aio.ServerInterceptor):
     async def intercept_service(
             self, continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
             handler_call_details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler:
-        handler = await continuation(handler_call_details)
-        if handler is None or handler.unary_unary is None:
-            return handler
-        return grpc.unary_unary_rpc_method_handler(
-            _mapped(handler.unary_unary, handler_call_details.method),
-            request_deserializer=handler.request_deserializer,
-            response_serializer=handler.response_serializer)
+        method = handler_call_details.method
+        return await _wrap_unary(continuation, handler_call_details, lambda inner: _mapped(inner, method))
 
 
 def _mapped(inner: UnaryHandler, method: str) -> UnaryHandler:
@@ -114,13 +109,8 @@ class MetricsInterceptor(aio.ServerInterceptor):
     async def intercept_service(
             self, continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
             handler_call_details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler:
-        handler = await continuation(handler_call_details)
-        if handler is None or handler.unary_unary is None:
-            return handler
-        return grpc.unary_unary_rpc_method_handler(
-            _measured(handler.unary_unary, handler_call_details.method.rpartition("/")[2], self._metrics),
-            request_deserializer=handler.request_deserializer,
-            response_serializer=handler.response_serializer)
+        rpc = handler_call_details.method.rpartition("/")[2]
+        return await _wrap_unary(continuation, handler_call_details, lambda inner: _measured(inner, rpc, self._metrics))
 
 
 def _measured(inner: UnaryHandler, rpc: str, metrics: RequestObserver) -> UnaryHandler:
@@ -143,3 +133,15 @@ def _measured(inner: UnaryHandler, rpc: str, metrics: RequestObserver) -> UnaryH
             metrics.observe_request(rpc, code.name, time.perf_counter() - started)
 
     return call
+
+
+async def _wrap_unary(continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+                      handler_call_details: grpc.HandlerCallDetails,
+                      wrap: Callable[[UnaryHandler], UnaryHandler]) -> grpc.RpcMethodHandler:
+    """The registered handler with its unary-unary behaviour wrapped; streaming RPCs pass through."""
+    handler = await continuation(handler_call_details)
+    if handler is None or handler.unary_unary is None:
+        return handler
+    return grpc.unary_unary_rpc_method_handler(wrap(handler.unary_unary),
+                                               request_deserializer=handler.request_deserializer,
+                                               response_serializer=handler.response_serializer)
