@@ -17,7 +17,8 @@ from pathlib import Path
 DEFAULT_REGISTRY = "var/registry"
 EXIT_USAGE, EXIT_REJECTED, EXIT_BUSY = 2, 3, 4
 # Config errors name the dataclass field; the user knows the flag.
-_FLAGS = {"RetrainConfig.margin": "--margin", "TrainingConfig.epochs": "--epochs", "HeadsConfig.epochs": "--epochs"}
+_FLAGS = {"RetrainConfig.margin": "--margin", "RetrainConfig.min_gate_comments": "--min-gate-comments",
+          "TrainingConfig.epochs": "--epochs", "HeadsConfig.epochs": "--epochs"}
 
 
 def add_retrain_arguments(parser: argparse.ArgumentParser) -> None:
@@ -27,6 +28,9 @@ def add_retrain_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--margin", type=float,
                         help="promote unless the challenger is worse than the champion by more than this "
                              "(micro-F1 per account, sentiment accuracy; default 0.01)")
+    parser.add_argument("--min-gate-comments", type=int,
+                        help="an account's check blocks promotion only with at least this many held-out "
+                             "comments (default 30); below, it is reported but too noisy to judge")
     parser.add_argument("--force", action="store_true", help="train even if nothing changed since the champion")
     parser.add_argument("--registry", help=f"registry directory (env VERBATIM_REGISTRY, default {DEFAULT_REGISTRY})")
     parser.add_argument("--store-url", help="SQLAlchemy URL of the store (env VERBATIM_STORE_URL, "
@@ -48,6 +52,8 @@ def run_retrain(args: argparse.Namespace) -> int:
         config = RetrainConfig(heads_only=args.heads_only, force=args.force)
         if args.margin is not None:
             config = dataclasses.replace(config, margin=args.margin)
+        if args.min_gate_comments is not None:
+            config = dataclasses.replace(config, min_gate_comments=args.min_gate_comments)
         if args.epochs is not None:
             if args.heads_only:
                 config = dataclasses.replace(config, heads=dataclasses.replace(config.heads, epochs=args.epochs))

@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from models.labels import LabelSpace
+from models.taxonomy import DEFAULT_ACCOUNT, DEFAULT_TAXONOMY
 from models.types import SENTIMENT_LABELS
 from training.corpus import Record
 
@@ -27,16 +28,23 @@ class TrainingSet:
         return len(self.token_ids)
 
 
-def build_training_set(records: Sequence[Record], labels: LabelSpace, token_ids: list[list[int]]) -> TrainingSet:
+def build_training_set(records: Sequence[Record], labels: LabelSpace, token_ids: list[list[int]],
+                       seed_ids: frozenset[str] = frozenset()) -> TrainingSet:
     """A record's account columns are all known: its tags are positives, the rest negatives.
 
     Columns of other accounts stay masked, so an account's tags learn only from its comments.
+    Default-account records in `seed_ids` came from the seed corpus unreviewed since, so they
+    were labelled against the seed taxonomy only: a default tag added later stays masked for them.
     """
     targets = np.zeros((len(records), len(labels)), dtype=np.float32)
     mask = np.zeros_like(targets)
     columns = {account: labels.indices(account) for account in labels.accounts}
+    added_later = {c for c in columns.get(DEFAULT_ACCOUNT, []) if labels.labels[c][1] not in DEFAULT_TAXONOMY}
     for i, record in enumerate(records):
+        from_seed = record.account == DEFAULT_ACCOUNT and record.id in seed_ids
         for column in columns.get(record.account, []):
+            if from_seed and column in added_later:
+                continue
             mask[i, column] = 1.0
             targets[i, column] = float(labels.labels[column][1] in record.tags)
     sentiment = np.array([SENTIMENT_LABELS.index(r.sentiment) if r.sentiment else IGNORE for r in records])

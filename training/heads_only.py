@@ -27,7 +27,7 @@ from torch.nn import functional as F
 from models.artifact import Artifact, ArtifactMeta
 from models.labels import LabelSpace
 from models.network import ThemeSentimentNet
-from models.taxonomy import DEFAULT_ACCOUNT, DEFAULT_TAXONOMY, Taxonomy
+from models.taxonomy import Taxonomy
 from models.thresholds import DEFAULT_THRESHOLD
 from training.corpus import Record, fingerprint
 from training.dataset import IGNORE, build_training_set
@@ -168,18 +168,6 @@ def masked_loss(theme_logits: torch.Tensor, sentiment_logits: torch.Tensor, targ
     return loss
 
 
-def training_mask(records: Sequence[Record], labels: LabelSpace, seed_ids: frozenset[str]) -> tuple[np.ndarray, ...]:
-    """Targets, mask and sentiment as in the full path, except that seed comments are not
-    negatives for default-account tags added after the seed corpus was labelled."""
-    data = build_training_set(records, labels, [[] for _ in records])
-    new_columns = [labels.index(DEFAULT_ACCOUNT, tag) for tag in labels.tags(DEFAULT_ACCOUNT)
-                   if tag not in DEFAULT_TAXONOMY]
-    seed_rows = [i for i, r in enumerate(records) if r.account == DEFAULT_ACCOUNT and r.id in seed_ids]
-    if new_columns and seed_rows:
-        data.mask[np.ix_(seed_rows, new_columns)] = 0.0
-    return data.targets, data.mask, data.sentiment
-
-
 def train_heads(champion: Artifact, train: Sequence[Record], dev: Sequence[Record], train_embeddings: np.ndarray,
                 taxonomies: Mapping[str, Taxonomy], config: HeadsConfig, version: str,
                 seed_ids: frozenset[str] = frozenset()) -> Artifact:
@@ -201,8 +189,9 @@ def train_heads(champion: Artifact, train: Sequence[Record], dev: Sequence[Recor
                 net.theme_head.weight[column] = champion.net.theme_head.weight[old]
                 net.theme_head.bias[column] = champion.net.theme_head.bias[old]
 
-    targets, mask, sentiment = (torch.from_numpy(a) for a in training_mask(train, labels, seed_ids))
-    sentiment = sentiment.long()
+    data = build_training_set(train, labels, [[] for _ in train], seed_ids)
+    targets, mask = torch.from_numpy(data.targets), torch.from_numpy(data.mask)
+    sentiment = torch.from_numpy(data.sentiment).long()
     positives = (targets * mask).sum(0)
     negatives = ((1 - targets) * mask).sum(0)
     pos_weight = (negatives / positives.clamp(min=1.0)).clamp(1.0, config.max_pos_weight)

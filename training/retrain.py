@@ -28,7 +28,7 @@ from training.evaluate import evaluate
 from training.heads_only import EmbeddingCache, HeadsConfig, lookup_artifact, stack, train_heads, tune_heads
 from training.holdout import HoldoutConfig, Splits, build_splits, dataset_counts
 from training.lock import RetrainLock, remove_leftovers
-from training.retrain_report import REPORTS_DIR, Decision, RetrainReport, gate_checks
+from training.retrain_report import MIN_GATE_COMMENTS, REPORTS_DIR, Decision, RetrainReport, gate_checks
 from training.train import EncoderFactory, train
 from training.warm_start import artifact_encoder, freezing
 
@@ -51,6 +51,7 @@ class RetrainConfig:
     """Everything one retrain needs besides the store and the registry; validates itself."""
 
     margin: float = 0.01
+    min_gate_comments: int = MIN_GATE_COMMENTS  # fewer held-out comments: the account's check does not block
     holdout: HoldoutConfig = field(default_factory=HoldoutConfig)
     heads_only: bool = False
     force: bool = False
@@ -65,6 +66,8 @@ class RetrainConfig:
     def __post_init__(self) -> None:
         if not 0 <= self.margin < 1:
             raise ValueError(f"RetrainConfig.margin must be in [0, 1), got {self.margin}")
+        if self.min_gate_comments < 1:
+            raise ValueError(f"RetrainConfig.min_gate_comments must be >= 1, got {self.min_gate_comments}")
         if self.frozen_layers is not None and self.frozen_layers < 0:
             raise ValueError(f"RetrainConfig.frozen_layers must be >= 0 or None, got {self.frozen_layers}")
         for name, kind in (("holdout", HoldoutConfig), ("training", TrainingConfig), ("heads", HeadsConfig)):
@@ -139,7 +142,7 @@ def _cycle(store: Store, registry: Registry, config: RetrainConfig, report: Retr
         warm_from = champion.meta.version if config.warm_start and champion is not None else None
         factory = artifact_encoder(registry.path(warm_from)) if warm_from else config.encoder_factory
         challenger = train(splits.train, splits.dev, taxonomies, config.training, version,
-                           freezing(factory, config.frozen_layers), clock.progress)
+                           freezing(factory, config.frozen_layers), clock.progress, splits.seed_ids)
         challenger.meta.training_config.update(mode=FULL, warm_start_from=warm_from,
                                                frozen_layers=config.frozen_layers)
         judged, incumbent = challenger, champion
@@ -156,7 +159,7 @@ def _cycle(store: Store, registry: Registry, config: RetrainConfig, report: Retr
     clock.lap("evaluate", report)
 
     # 5. The gate, then the atomic stage and pointer swap.
-    report.gate = gate_checks(report.evaluation, config.margin)
+    report.gate = gate_checks(report.evaluation, config.margin, config.min_gate_comments)
     report.reasons += [c.explain() for c in report.gate]
     _decide(report, champion_note if champion is None else None, registry.champion(), config.margin)
     challenger.meta.evaluation = {"retrain": report.summary(), "training_seconds": report.durations_s["train"]}
@@ -218,7 +221,8 @@ def _decide(report: RetrainReport, no_champion: str | None, champion_now: str | 
                                  f"{', '.join(failed)}")
     else:
         report.decision = Decision.PROMOTED
-        report.reasons.insert(0, f"promoted: no worse than the champion beyond the margin of {margin} on any account")
+        report.reasons.insert(0, f"promoted: no worse than the champion beyond the margin of {margin} on any "
+                                 "account it can be judged on")
 
 
 def _load_champion(registry: Registry) -> tuple[Artifact | None, str]:

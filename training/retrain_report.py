@@ -22,9 +22,16 @@ class Decision(str, Enum):
     FAILED = "failed"
 
 
+# Below this many held-out comments an account's comparison is reported but does not block:
+# one comment moves micro-F1 on 5 comments by 0.1 or more, so a 0.01 margin there measures
+# luck, and a new account would never get past the keyword rules it starts with.
+MIN_GATE_COMMENTS = 30
+
+
 @dataclass
 class GateCheck:
-    """One comparison of the gate: challenger >= champion - margin on one account's held-out data."""
+    """One comparison of the gate: challenger >= champion - margin on one account's held-out data,
+    binding only with at least `min_comments` held-out comments."""
 
     account: str
     metric: str
@@ -32,31 +39,40 @@ class GateCheck:
     champion: float | None
     margin: float
     comments: int
+    min_comments: int = MIN_GATE_COMMENTS
+
+    @property
+    def binding(self) -> bool:
+        return self.champion is not None and self.comments >= self.min_comments
 
     @property
     def passed(self) -> bool:
-        return self.champion is None or self.challenger >= self.champion - self.margin - 1e-9
+        return not self.binding or self.challenger >= self.champion - self.margin - 1e-9  # type: ignore[operator]
 
     def explain(self) -> str:
         if self.champion is None:
             return f"{self.account}: {self.metric} {self.challenger:.4f} (no champion figure)"
         verdict = "ok" if self.passed else "WORSE"
+        if not self.binding:
+            verdict = f"not binding: fewer than {self.min_comments} held-out comments"
         return (f"{self.account}: {self.metric} {self.challenger:.4f} vs champion {self.champion:.4f} "
                 f"(delta {self.challenger - self.champion:+.4f}, margin {self.margin}, "
                 f"{self.comments} held-out comments) {verdict}")
 
 
-def gate_checks(evaluation: Mapping[str, Mapping[str, dict | None]], margin: float) -> list[GateCheck]:
+def gate_checks(evaluation: Mapping[str, Mapping[str, dict | None]], margin: float,
+                min_comments: int = MIN_GATE_COMMENTS) -> list[GateCheck]:
     """Theme micro-F1 on every account's held-out data, and sentiment accuracy on the default account's."""
     checks = []
     for account, sides in sorted(evaluation.items()):
         new, old = sides["challenger"], sides["champion"]
         assert new is not None
         checks.append(GateCheck(account, "micro_f1", new["themes"]["micro_f1"],
-                                old["themes"]["micro_f1"] if old else None, margin, new["comments"]))
+                                old["themes"]["micro_f1"] if old else None, margin, new["comments"], min_comments))
         if account == DEFAULT_ACCOUNT and new["sentiment"]["count"]:
             checks.append(GateCheck(account, "sentiment_accuracy", new["sentiment"]["accuracy"],
-                                    old["sentiment"]["accuracy"] if old else None, margin, new["sentiment"]["count"]))
+                                    old["sentiment"]["accuracy"] if old else None, margin, new["sentiment"]["count"],
+                                    min_comments))
     return checks
 
 
@@ -89,7 +105,7 @@ class RetrainReport:
         """The whole report; `reports/*.json` holds exactly this."""
         data = asdict(self)
         data["decision"] = self.decision.value
-        data["gate"] = [asdict(c) | {"passed": c.passed} for c in self.gate]
+        data["gate"] = [asdict(c) | {"binding": c.binding, "passed": c.passed} for c in self.gate]
         return data
 
     def summary(self) -> dict[str, Any]:

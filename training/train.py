@@ -32,8 +32,11 @@ EncoderFactory = Callable[[], tuple[PreTrainedModel, PreTrainedTokenizerBase]]
 
 def train(train_records: Sequence[Record], dev_records: Sequence[Record], taxonomies: dict[str, Taxonomy],
           config: TrainingConfig, version: str, encoder_factory: EncoderFactory = load_base_encoder,
-          progress: bool = True) -> Artifact:
-    """Train a model on `train_records` and tune its thresholds on `dev_records`."""
+          progress: bool = True, seed_ids: frozenset[str] = frozenset()) -> Artifact:
+    """Train a model on `train_records` and tune its thresholds on `dev_records`.
+
+    `seed_ids`: default-account records straight from the seed corpus (see build_training_set).
+    """
     rng = random.Random(config.seed)
     torch.manual_seed(config.seed)
     torch.set_num_threads(config.num_threads)
@@ -44,7 +47,7 @@ def train(train_records: Sequence[Record], dev_records: Sequence[Record], taxono
     labels = LabelSpace.from_taxonomies({a: taxonomies[a].names for a in accounts})
     token_ids = tokenizer([r.text for r in train_records], truncation=True,
                           max_length=config.max_length)["input_ids"]
-    data = build_training_set(train_records, labels, token_ids)
+    data = build_training_set(train_records, labels, token_ids, seed_ids)
 
     # Network and optimiser: the encoder learns slowly, the fresh heads quickly.
     net = ThemeSentimentNet(encoder, num_labels=len(labels), dropout=config.dropout)

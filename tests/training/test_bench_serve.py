@@ -82,6 +82,7 @@ def test_report_ratios_divide_the_medians_over_repeats() -> None:
     assert report["ceiling_cps"] == 300 and report["verbatim_cps_at_32"] == 200 and report["naive_cps_at_32"] == 60
     assert report["ratio_vs_ceiling"] == pytest.approx(200 / 300)
     assert report["ratio_vs_naive_at_32"] == pytest.approx(200 / 60)
+    assert report["ceiling_over_naive_at_32"] == pytest.approx(300 / 60)
     # per CPU-second: verbatim 300, 100, 200 on one core each; naive 50, 35, 40; ceiling 200, 250, 300
     assert report["ratio_vs_naive_at_32_per_cpu"] == pytest.approx(200 / 40)
     assert report["ratio_vs_ceiling_per_cpu"] == pytest.approx(200 / 250)

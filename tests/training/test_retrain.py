@@ -28,7 +28,8 @@ from store import Store
 from training.config import TrainingConfig
 from training.corpus import Record
 from training.corrections import as_corrections
-from training.heads_only import masked_loss, training_mask
+from training.dataset import build_training_set
+from training.heads_only import masked_loss
 from training.lock import LockBusy, RetrainLock
 from training.retrain import LOCK_FILE, RetrainConfig, retrain
 from training.retrain_report import Decision, gate_checks
@@ -120,7 +121,8 @@ def test_unchanged_data_is_nothing_new(setup: Setup) -> None:
 
 def test_a_worse_challenger_is_rejected_and_the_champion_stays(setup: Setup) -> None:
     champion, versions = setup.registry.champion(), setup.registry.versions()
-    broken = replace(CONFIG, warm_start=False,  # a fresh random encoder whose weights barely move
+    broken = replace(CONFIG, warm_start=False, min_gate_comments=1,  # judged on few comments; a fresh
+                     # random encoder whose weights barely move
                      training=replace(TINY, epochs=1, encoder_lr=1e-9, head_lr=1e-9))
     with setup.open() as store:
         submit(store, labelled("toy", ("Cats", "Dogs"), 3, seed=1))  # new data, so it is not "nothing new"
@@ -260,7 +262,8 @@ def test_a_champion_promoted_by_someone_else_mid_run_is_not_replaced(
 def test_masked_loss_gives_no_gradient_to_other_accounts_tags() -> None:
     labels = LabelSpace.from_taxonomies({"toy": ["Cats", "Dogs"], "zoo": ["Birds"]})
     records = labelled("toy", ("Cats", "Dogs"), 3)
-    targets, mask, sentiment = (torch.from_numpy(a) for a in training_mask(records, labels, frozenset()))
+    data = build_training_set(records, labels, [[] for _ in records])
+    targets, mask, sentiment = (torch.from_numpy(a) for a in (data.targets, data.mask, data.sentiment))
     assert mask[:, labels.indices("zoo")].sum() == 0 and mask[:, labels.indices("toy")].all()
     head = torch.nn.Linear(8, len(labels))
     logits = head(torch.randn(len(records), 8))
@@ -269,22 +272,27 @@ def test_masked_loss_gives_no_gradient_to_other_accounts_tags() -> None:
     assert head.weight.grad[labels.indices("toy")].abs().sum() > 0
 
 
-def test_seed_comments_are_not_negatives_for_default_tags_added_after_the_seed() -> None:
-    labels = LabelSpace.from_taxonomies({DEFAULT_ACCOUNT: ["Bug", "Teams"]})
-    records = [Record("seed-1", "crash", frozenset({"Bug"}), None), Record("c-1", "crash", frozenset({"Bug"}), None)]
-    _, mask, _ = training_mask(records, labels, seed_ids=frozenset({"seed-1"}))
-    assert mask.tolist() == [[1.0, 0.0], [1.0, 1.0]]
-
-
 def test_gate_margin_and_sentiment_only_for_the_default_account() -> None:
-    def result(f1: float, accuracy: float, count: int = 10) -> dict:
-        return {"themes": {"micro_f1": f1}, "sentiment": {"accuracy": accuracy, "count": count}, "comments": 10}
+    def result(f1: float, accuracy: float, count: int = 40) -> dict:
+        return {"themes": {"micro_f1": f1}, "sentiment": {"accuracy": accuracy, "count": count}, "comments": count}
     checks = gate_checks({DEFAULT_ACCOUNT: {"challenger": result(0.80, 0.70), "champion": result(0.81, 0.72)},
                           "toy": {"challenger": result(0.50, 0.0), "champion": result(0.5101, 0.9)},
                           "new": {"challenger": result(0.10, 0.0), "champion": None}}, margin=0.01)
     assert [(c.account, c.metric, c.passed) for c in checks] == [
         (DEFAULT_ACCOUNT, "micro_f1", True), (DEFAULT_ACCOUNT, "sentiment_accuracy", False),
         ("new", "micro_f1", True), ("toy", "micro_f1", False)]
+
+
+def test_gate_does_not_block_on_too_few_held_out_comments() -> None:
+    def result(f1: float, comments: int) -> dict:
+        return {"themes": {"micro_f1": f1}, "sentiment": {"accuracy": 0.0, "count": 0}, "comments": comments}
+    checks = gate_checks({"small": {"challenger": result(0.5, 5), "champion": result(0.9, 5)},
+                          "large": {"challenger": result(0.5, 30), "champion": result(0.9, 30)}}, margin=0.01)
+    small, large = sorted(checks, key=lambda c: c.account, reverse=True)
+    assert (small.binding, small.passed) == (False, True) and "not binding" in small.explain()
+    assert (large.binding, large.passed) == (True, False) and "WORSE" in large.explain()
+    assert not gate_checks({"small": {"challenger": result(0.5, 5), "champion": result(0.9, 5)}}, 0.01,
+                           min_comments=5)[0].passed
 
 
 @pytest.mark.slow
