@@ -112,15 +112,17 @@ def plan_passes(lengths: Sequence[int], overhead: int = PASS_OVERHEAD_TOKENS) ->
 
 
 def _run_batch(predictor: BatchPredictor, token_ids: list[Sequence[int]], texts: list[str],
-               accounts: list[str]) -> list[Prediction]:
+               accounts: list[str]) -> tuple[list[Prediction], int]:
+    """Predictions for a length-sorted batch, and the padded tokens its passes computed."""
     predictions: list[Prediction] = []
-    start = 0
+    start = padded = 0
     for end in plan_passes([len(ids) for ids in token_ids]):
         scores = predictor.infer(token_ids[start:end])
         predictions += [predictor.decide(texts[i], accounts[i], scores.themes[i - start], scores.sentiment[i - start])
                         for i in range(start, end)]
+        padded += (end - start) * len(token_ids[end - 1])
         start = end
-    return predictions
+    return predictions, padded
 
 
 class Batcher:
@@ -287,7 +289,7 @@ class Batcher:
         predictor = batch[0].predictor
         started = time.monotonic()
         try:
-            predictions = await asyncio.get_running_loop().run_in_executor(
+            predictions, padded = await asyncio.get_running_loop().run_in_executor(
                 self._executor, _run_batch, predictor, [item.token_ids for item in batch],
                 [item.text for item in batch], [item.account for item in batch])
         except Exception as exc:  # the model failed: every caller in the batch hears of it
@@ -301,7 +303,6 @@ class Batcher:
                     item.future.set_result(prediction)
             self.stats.batches += 1
             self.stats.comments += len(batch)
-            padded = len(batch) * max(len(item.token_ids) for item in batch)
             elapsed = time.monotonic() - started
             self.stats.sizes[len(batch)] += 1
             self.stats.padded_tokens += padded

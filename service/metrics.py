@@ -77,7 +77,7 @@ class Metrics:
         self.batch_size = Histogram("verbatim_batch_size", "Comments per computed batch.",
                                     buckets=capped_buckets(max_batch_comments), registry=r)
         self.batch_tokens = Histogram("verbatim_batch_tokens",
-                                      "Padded tokens per computed batch (batch size x longest comment).",
+                                      "Padded tokens computed per batch, summed over its forward passes.",
                                       buckets=capped_buckets(max_batch_tokens, start=16), registry=r)
         self.queue_depth = Gauge("verbatim_queue_depth", "Comments waiting in the batcher's queue.", registry=r)
         self.model = _ModelInfo()

@@ -109,6 +109,18 @@ def test_batches_are_capped_by_padded_tokens_size_times_longest() -> None:
     run(main())
 
 
+def test_padded_tokens_count_each_forward_pass_at_its_own_width() -> None:
+    async def main() -> None:
+        predictor = FakePredictor()
+        batcher = make(max_delay_s=0.05)
+        await asyncio.gather(*batcher.submit([item(str(i), predictor, n) for i, n in enumerate([10] * 30 + [120] * 2)]))
+        assert [len(b) for b in predictor.batches] == [30, 2]  # one batch, cut into two passes
+        assert batcher.stats.batches == 1 and batcher.stats.padded_tokens == 30 * 10 + 2 * 120  # not 32 x 120
+        await batcher.close()
+
+    run(main())
+
+
 def test_a_comment_longer_than_the_token_cap_still_runs_alone() -> None:
     async def main() -> None:
         predictor = FakePredictor()
