@@ -47,7 +47,9 @@ class GateCheck:
 
     @property
     def passed(self) -> bool:
-        return not self.binding or self.challenger >= self.champion - self.margin - 1e-9  # type: ignore[operator]
+        if self.champion is None or not self.binding:
+            return True
+        return self.challenger >= self.champion - self.margin - 1e-9
 
     def explain(self) -> str:
         if self.champion is None:
