@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from models.encoder import AutoModel, AutoTokenizer, PreTrainedTokenizerBase
 from models.labels import LabelSpace
 from models.network import ThemeSentimentNet
 from models.taxonomy import Taxonomy
+from models.thresholds import DEFAULT_THRESHOLD
 
 FORMAT_VERSION = 1
 META_FILE = "artifact.json"
@@ -39,6 +41,13 @@ class ArtifactMeta:
     evaluation: dict[str, Any] = field(default_factory=dict)
     review_margin: float = 0.1
     min_sentiment_confidence: float = 0.5
+
+    @classmethod
+    def untuned(cls, version: str, labels: LabelSpace, taxonomies: dict[str, Taxonomy], **rest: Any) -> "ArtifactMeta":
+        """Metadata for a model trained just now, every threshold still at the default (tune them on dev)."""
+        return cls(version=version, created_at=datetime.now(UTC).isoformat(timespec="seconds"), labels=labels,
+                   thresholds=[DEFAULT_THRESHOLD] * len(labels), rule_thresholds=[DEFAULT_THRESHOLD] * len(labels),
+                   taxonomies=taxonomies, **rest)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)

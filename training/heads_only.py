@@ -15,7 +15,6 @@ import random
 import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import cast
 
@@ -28,7 +27,6 @@ from models.artifact import Artifact, ArtifactMeta
 from models.labels import LabelSpace
 from models.network import ThemeSentimentNet
 from models.taxonomy import Taxonomy
-from models.thresholds import DEFAULT_THRESHOLD
 from training.corpus import Record, fingerprint
 from training.dataset import IGNORE, build_training_set
 from training.lock import atomic_write
@@ -218,13 +216,10 @@ def train_heads(champion: Artifact, train: Sequence[Record], dev: Sequence[Recor
         net.eval()
         torch.set_num_threads(threads)
 
-    meta = ArtifactMeta(
-        version=version,
-        created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        labels=labels,
-        thresholds=[DEFAULT_THRESHOLD] * len(labels),
-        rule_thresholds=[DEFAULT_THRESHOLD] * len(labels),
-        taxonomies={a: taxonomies[a] for a in accounts},
+    meta = ArtifactMeta.untuned(
+        version,
+        labels,
+        {a: taxonomies[a] for a in accounts},
         max_length=champion.meta.max_length,
         training_config={"mode": "heads-only", "base_version": champion.meta.version,
                          "encoder_version": encoder_version(champion.meta),

@@ -8,7 +8,6 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Callable, Sequence
-from datetime import datetime, timezone
 
 import numpy as np
 import torch
@@ -22,7 +21,7 @@ from models.network import ThemeSentimentNet
 from models.predictor import Predictor
 from models.rules import KeywordRules
 from models.taxonomy import Taxonomy
-from models.thresholds import DEFAULT_THRESHOLD, tune_thresholds
+from models.thresholds import tune_thresholds
 from training.config import TrainingConfig
 from training.corpus import Record, fingerprint
 from training.dataset import IGNORE, build_training_set, iterate, length_bucketed_batches
@@ -84,13 +83,10 @@ def train(train_records: Sequence[Record], dev_records: Sequence[Record], taxono
     net.eval()
 
     # Thresholds, then the self-describing artifact.
-    meta = ArtifactMeta(
-        version=version,
-        created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        labels=labels,
-        thresholds=[DEFAULT_THRESHOLD] * len(labels),
-        rule_thresholds=[DEFAULT_THRESHOLD] * len(labels),
-        taxonomies={a: taxonomies[a] for a in accounts},
+    meta = ArtifactMeta.untuned(
+        version,
+        labels,
+        {a: taxonomies[a] for a in accounts},
         max_length=config.max_length,
         training_config=config.to_dict(),
         data_fingerprint=fingerprint([*train_records, *dev_records]),
