@@ -27,10 +27,12 @@ def add_retrain_arguments(parser: argparse.ArgumentParser) -> None:
                         help="retrain only the heads on the champion's frozen embeddings (seconds)")
     parser.add_argument("--margin", type=float,
                         help="promote unless the challenger is worse than the champion by more than this "
-                             "(micro-F1 per account, sentiment accuracy; default 0.01)")
+                             "(micro-F1 per account, sentiment accuracy; default 0.01) and the drop is past "
+                             "the 95 %% bound of a paired bootstrap over the held-out comments")
     parser.add_argument("--min-gate-comments", type=int,
                         help="an account's check blocks promotion only with at least this many held-out "
-                             "comments (default 30); below, it is reported but too noisy to judge")
+                             "comments (default 30), and an account is split into train/dev/held-out only "
+                             "once it has that many to hold out; a smaller one trains on all its comments")
     parser.add_argument("--force", action="store_true", help="train even if nothing changed since the champion")
     parser.add_argument("--registry", help=f"registry directory (env VERBATIM_REGISTRY, default {DEFAULT_REGISTRY})")
     parser.add_argument("--store-url", help="SQLAlchemy URL of the store (env VERBATIM_STORE_URL, "
@@ -53,7 +55,9 @@ def run_retrain(args: argparse.Namespace) -> int:
         if args.margin is not None:
             config = dataclasses.replace(config, margin=args.margin)
         if args.min_gate_comments is not None:
-            config = dataclasses.replace(config, min_gate_comments=args.min_gate_comments)
+            config = dataclasses.replace(config, min_gate_comments=args.min_gate_comments,
+                                         holdout=dataclasses.replace(config.holdout,
+                                                                     min_heldout=args.min_gate_comments))
         if args.epochs is not None:
             if args.heads_only:
                 config = dataclasses.replace(config, heads=dataclasses.replace(config.heads, epochs=args.epochs))

@@ -19,6 +19,12 @@ class TrainingConfig:
     sentiment_weight: float = 1.0
     seed: int = 13
     threads: int = 0  # 0: every core
+    # Contrastive pairs before the epochs, for accounts with fewer tagged comments than
+    # pair_max_comments (training.pairs); pair_rounds 0 turns them off.
+    pair_rounds: int = 20
+    pair_budget: int = 2600  # pairs per account at most (about 2.5 minutes on 2 cores)
+    pair_max_comments: int = 200
+    pair_lr: float = 2e-5
 
     def __post_init__(self) -> None:
         positive = ("epochs", "batch_size", "encoder_lr", "head_lr", "max_length")
@@ -30,6 +36,11 @@ class TrainingConfig:
                 raise ValueError(f"TrainingConfig.{name} must be in [0, 1), got {getattr(self, name)}")
         if self.max_length > 512:
             raise ValueError(f"TrainingConfig.max_length must be <= 512 (the encoder's limit), got {self.max_length}")
+        for name in ("pair_rounds", "pair_budget", "pair_max_comments"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"TrainingConfig.{name} must be >= 0, got {getattr(self, name)}")
+        if self.pair_lr <= 0:
+            raise ValueError(f"TrainingConfig.pair_lr must be > 0, got {self.pair_lr}")
         if self.threads < 0:
             raise ValueError(f"TrainingConfig.threads must be >= 0, got {self.threads}")
 

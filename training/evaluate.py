@@ -4,6 +4,9 @@ macro-F1 and confusion matrix, and the same theme figures for a keyword-rules-on
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
 
 from models.predictor import Predictor
 from models.rules import KeywordRules
@@ -61,15 +64,41 @@ def keyword_baseline(records: Sequence[Record], taxonomy: Taxonomy) -> dict:
     return theme_report([set(r.tags) for r in records], [set(rules.match(r.text)) for r in records], taxonomy.names)
 
 
+@dataclass(frozen=True)
+class Outcomes:
+    """Per held-out comment, for paired comparisons (training.paired_bootstrap):
+    theme counts [n, (tp, fp, fn)] and sentiment [n, (correct, has gold)]."""
+
+    themes: np.ndarray
+    sentiment: np.ndarray
+
+    @classmethod
+    def of(cls, records: Sequence[Record], tags: Sequence[set[str]], sentiments: Sequence[str],
+           names: Sequence[str]) -> Outcomes:
+        known = set(names)  # as theme_report counts
+        themes = [(len(g & p), len(p - g), len(g - p))
+                  for g, p in ((r.tags & known, p & known) for r, p in zip(records, tags, strict=True))]
+        sentiment = [(r.sentiment == s, r.sentiment is not None) for r, s in zip(records, sentiments, strict=True)]
+        return cls(np.array(themes, dtype=np.int64).reshape(-1, 3), np.array(sentiment, dtype=np.int64).reshape(-1, 2))
+
+
 def evaluate(predictor: Predictor, records: Sequence[Record], account: str) -> dict:
     """The full report for one account's labelled records."""
+    return evaluate_with_outcomes(predictor, records, account)[0]
+
+
+def evaluate_with_outcomes(predictor: Predictor, records: Sequence[Record], account: str) -> tuple[dict, Outcomes]:
+    """`evaluate`, plus the per-comment outcomes the promotion gate compares."""
     taxonomy = predictor.taxonomy(account)
     predictions = predictor.predict([r.text for r in records], account)
-    return {
+    tags = [set(p.tag_names) for p in predictions]
+    sentiments = [p.sentiment.label for p in predictions]
+    report = {
         "account": account,
         "model_version": predictor.version,
         "comments": len(records),
-        "themes": theme_report([set(r.tags) for r in records], [p.tag_names for p in predictions], taxonomy.names),
-        "sentiment": sentiment_report([r.sentiment for r in records], [p.sentiment.label for p in predictions]),
+        "themes": theme_report([set(r.tags) for r in records], tags, taxonomy.names),
+        "sentiment": sentiment_report([r.sentiment for r in records], sentiments),
         "keyword_baseline": keyword_baseline(records, taxonomy),
     }
+    return report, Outcomes.of(records, tags, sentiments, taxonomy.names)

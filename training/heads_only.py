@@ -38,6 +38,9 @@ class HeadsConfig:
     """Settings of the heads-only path; validates itself."""
 
     epochs: int = 30
+    # At least this many optimiser steps, so a handful of examples (one batch an epoch) are
+    # fitted as far as a large set is, instead of leaving every score near 0.5.
+    min_steps: int = 300
     batch_size: int = 64
     lr: float = 5e-3
     weight_decay: float = 0.01
@@ -49,7 +52,7 @@ class HeadsConfig:
     seed: int = 13
 
     def __post_init__(self) -> None:
-        for name in ("epochs", "batch_size", "lr"):
+        for name in ("epochs", "min_steps", "batch_size", "lr"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"HeadsConfig.{name} must be > 0, got {getattr(self, name)}")
         if not 0 <= self.dropout < 1:
@@ -197,12 +200,14 @@ def train_heads(champion: Artifact, train: Sequence[Record], dev: Sequence[Recor
     heads = [*net.theme_head.parameters(), *net.sentiment_head.parameters()]
     optimizer = torch.optim.AdamW(heads, lr=config.lr, weight_decay=config.weight_decay)
     rows = list(range(len(train)))
+    batches = math.ceil(len(rows) / config.batch_size)
+    epochs = max(config.epochs, math.ceil(config.min_steps / max(batches, 1)))
     threads = torch.get_num_threads()
     # Ops this small lose to thread synchronisation; on a busy 2-core CPU, 30x over (100 s vs 3 s).
     torch.set_num_threads(1)
     net.train()
     try:
-        for _ in range(config.epochs):
+        for _ in range(epochs):
             rng.shuffle(rows)
             for start in range(0, len(rows), config.batch_size):
                 batch = rows[start:start + config.batch_size]
@@ -223,7 +228,7 @@ def train_heads(champion: Artifact, train: Sequence[Record], dev: Sequence[Recor
         max_length=champion.meta.max_length,
         training_config={"mode": "heads-only", "base_version": champion.meta.version,
                          "encoder_version": encoder_version(champion.meta),
-                         "steps": config.epochs * math.ceil(len(train) / config.batch_size),
+                         "steps": epochs * batches,
                          "heads": asdict(config), "encoder": champion.meta.training_config},
         data_fingerprint=fingerprint([*train, *dev]),
         review_margin=champion.meta.review_margin,

@@ -24,7 +24,7 @@ from models.taxonomy import DEFAULT_ACCOUNT
 from store import Store
 from training.config import TrainingConfig
 from training.corpus import Record, fingerprint
-from training.evaluate import evaluate
+from training.evaluate import Outcomes, evaluate, evaluate_with_outcomes
 from training.heads_only import EmbeddingCache, HeadsConfig, lookup_artifact, stack, train_heads, tune_heads
 from training.holdout import HoldoutConfig, Splits, build_splits, dataset_counts
 from training.lock import RetrainLock, remove_leftovers
@@ -153,15 +153,22 @@ def _cycle(store: Store, registry: Registry, config: RetrainConfig, report: Retr
     heldout = splits.by_account("heldout")
     new = Predictor(judged).with_taxonomies(taxonomies)
     old = Predictor(incumbent).with_taxonomies(taxonomies) if incumbent is not None else None
+    outcomes: dict[str, dict[str, Outcomes]] = {}
     for account, records in sorted(heldout.items()):
-        report.evaluation[account] = {"challenger": evaluate(new, records, account),
-                                      "champion": evaluate(old, records, account) if old else None}
+        sides = {"challenger": new} | ({"champion": old} if old else {})
+        results = {side: evaluate_with_outcomes(predictor, records, account) for side, predictor in sides.items()}
+        report.evaluation[account] = {"challenger": results["challenger"][0],
+                                      "champion": results["champion"][0] if old else None}
+        outcomes[account] = {side: result[1] for side, result in results.items()}
     seed_test = _seed_test(new, report, heldout.get(DEFAULT_ACCOUNT, []), splits)
     clock.lap("evaluate", report)
 
     # 5. The gate, then the atomic stage and pointer swap.
-    report.gate = gate_checks(report.evaluation, config.margin, config.min_gate_comments)
+    report.gate = gate_checks(report.evaluation, config.margin, config.min_gate_comments, outcomes)
     report.reasons += [c.explain() for c in report.gate]
+    report.reasons += [f"{account}: not judged; too few corrected comments to hold {config.holdout.min_heldout} out, "
+                       f"so all {len(records)} were trained on" for account, records in
+                       sorted(splits.by_account("train").items()) if account not in heldout]
     _decide(report, champion_note if champion is None else None, registry.champion(), config.margin)
     challenger.meta.evaluation = {"retrain": report.summary(), "training_seconds": report.durations_s["train"]}
     if seed_test is not None:

@@ -10,7 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from models.taxonomy import DEFAULT_ACCOUNT
+from training.evaluate import Outcomes
 from training.lock import atomic_write
+from training.paired_bootstrap import accuracy, delta_upper_bound, micro_f1
 
 REPORTS_DIR = "reports"
 
@@ -30,8 +32,10 @@ MIN_GATE_COMMENTS = 30
 
 @dataclass
 class GateCheck:
-    """One comparison of the gate: challenger >= champion - margin on one account's held-out data,
-    binding only with at least `min_comments` held-out comments."""
+    """One comparison of the gate on one account's held-out data: the challenger fails when it is
+    below champion - margin and, where the paired comments are known (`delta_upper`: the 95 %
+    upper bound of challenger - champion), that drop is beyond luck too. Binding only with at
+    least `min_comments` held-out comments."""
 
     account: str
     metric: str
@@ -40,16 +44,21 @@ class GateCheck:
     margin: float
     comments: int
     min_comments: int = MIN_GATE_COMMENTS
+    delta_upper: float | None = None
 
     @property
     def binding(self) -> bool:
         return self.champion is not None and self.comments >= self.min_comments
 
     @property
+    def within_noise(self) -> bool:
+        return self.delta_upper is not None and self.delta_upper >= -self.margin
+
+    @property
     def passed(self) -> bool:
         if self.champion is None or not self.binding:
             return True
-        return self.challenger >= self.champion - self.margin - 1e-9
+        return self.challenger >= self.champion - self.margin - 1e-9 or self.within_noise
 
     def explain(self) -> str:
         if self.champion is None:
@@ -57,24 +66,37 @@ class GateCheck:
         verdict = "ok" if self.passed else "WORSE"
         if not self.binding:
             verdict = f"not binding: fewer than {self.min_comments} held-out comments"
+        elif self.passed and self.challenger < self.champion - self.margin - 1e-9:
+            verdict = "ok: the drop is within what resampling the comments gives"
+        bound = "" if self.delta_upper is None else f", 95 % upper bound {self.delta_upper:+.4f}"
         return (f"{self.account}: {self.metric} {self.challenger:.4f} vs champion {self.champion:.4f} "
-                f"(delta {self.challenger - self.champion:+.4f}, margin {self.margin}, "
+                f"(delta {self.challenger - self.champion:+.4f}{bound}, margin {self.margin}, "
                 f"{self.comments} held-out comments) {verdict}")
 
 
 def gate_checks(evaluation: Mapping[str, Mapping[str, dict | None]], margin: float,
-                min_comments: int = MIN_GATE_COMMENTS) -> list[GateCheck]:
-    """Theme micro-F1 on every account's held-out data, and sentiment accuracy on the default account's."""
+                min_comments: int = MIN_GATE_COMMENTS,
+                outcomes: Mapping[str, Mapping[str, Outcomes]] | None = None) -> list[GateCheck]:
+    """Theme micro-F1 on every account's held-out data, and sentiment accuracy on the default account's.
+
+    `outcomes`: per account, the challenger's and champion's per-comment outcomes, for the
+    paired bound; without them a check is the plain margin comparison.
+    """
     checks = []
     for account, sides in sorted(evaluation.items()):
         new, old = sides["challenger"], sides["champion"]
         assert new is not None
+        paired = (outcomes or {}).get(account, {})
+        bound = (lambda field, statistic: delta_upper_bound(getattr(paired["challenger"], field),
+                                                            getattr(paired["champion"], field), statistic)
+                 if "champion" in paired else None)
         checks.append(GateCheck(account, "micro_f1", new["themes"]["micro_f1"],
-                                old["themes"]["micro_f1"] if old else None, margin, new["comments"], min_comments))
+                                old["themes"]["micro_f1"] if old else None, margin, new["comments"], min_comments,
+                                bound("themes", micro_f1)))
         if account == DEFAULT_ACCOUNT and new["sentiment"]["count"]:
             checks.append(GateCheck(account, "sentiment_accuracy", new["sentiment"]["accuracy"],
                                     old["sentiment"]["accuracy"] if old else None, margin, new["sentiment"]["count"],
-                                    min_comments))
+                                    min_comments, bound("sentiment", accuracy)))
     return checks
 
 

@@ -1,6 +1,6 @@
 """Fine-tune the encoder and both heads, then tune per-tag thresholds on dev.
 
-Reads top to bottom: data -> network -> optimiser -> epochs -> thresholds -> artifact.
+Reads top to bottom: data -> pairs (small accounts) -> network -> optimiser -> epochs -> thresholds -> artifact.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from models.thresholds import tune_thresholds
 from training.config import TrainingConfig
 from training.corpus import Record, fingerprint
 from training.dataset import IGNORE, build_training_set, iterate, length_bucketed_batches
+from training.pairs import account_pairs, contrast
 
 EncoderFactory = Callable[[], tuple[PreTrainedModel, PreTrainedTokenizerBase]]
 
@@ -33,6 +34,8 @@ def train(train_records: Sequence[Record], dev_records: Sequence[Record], taxono
           config: TrainingConfig, version: str, encoder_factory: EncoderFactory = load_base_encoder,
           progress: bool = True, seed_ids: frozenset[str] = frozenset()) -> Artifact:
     """Train a model on `train_records` and tune its thresholds on `dev_records`.
+
+    Small accounts' comments first reshape the encoder through contrastive pairs (training.pairs).
 
     `seed_ids`: default-account records straight from the seed corpus (see build_training_set).
     """
@@ -47,6 +50,7 @@ def train(train_records: Sequence[Record], dev_records: Sequence[Record], taxono
     token_ids = tokenizer([r.text for r in train_records], truncation=True,
                           max_length=config.max_length)["input_ids"]
     data = build_training_set(train_records, labels, token_ids, seed_ids)
+    contrast(encoder, tokenizer, account_pairs(train_records, config, rng), config, progress)
 
     # Network and optimiser: the encoder learns slowly, the fresh heads quickly.
     net = ThemeSentimentNet(encoder, num_labels=len(labels), dropout=config.dropout)

@@ -74,21 +74,28 @@ def test_split_is_stable_across_processes_and_hash_seeds() -> None:
     assert outputs.pop().strip() == str(sorted(ids(split_corrections(comments(200)).heldout)))
 
 
-def test_small_accounts_get_one_held_out_comment_from_five() -> None:
-    for n in range(5, 12):
-        for account in ("a", "b", "c", "d"):
-            assert len(split_corrections(comments(n, account=account)).heldout) >= 1
-    # Under five, nothing is forced: a held-out comment would be most of what the account has.
-    forced = [len(split_corrections(comments(4, account=a), HoldoutConfig(heldout_fraction=0.0)).heldout)
-              for a in "abcd"]
-    assert forced == [0, 0, 0, 0]
+def test_an_account_too_small_to_hold_out_enough_trains_on_every_comment() -> None:
+    # 15 % of 199 is under 30: the gate could not judge such a slice, so nothing is held back.
+    small = split_corrections(comments(199))
+    assert (len(small.train), small.dev, small.heldout) == (199, [], [])
+    big = split_corrections(comments(200))
+    assert len(big.heldout) > 15 and big.dev and len(big.train) < 200
+    # Each account is sized on its own.
+    mixed = split_corrections([*comments(50, account="small"), *comments(400, account="big", start=1000)])
+    assert {r.account for r in mixed.heldout} == {r.account for r in mixed.dev} == {"big"}
+    assert sum(r.account == "small" for r in mixed.train) == 50
+
+
+def test_min_heldout_sets_where_splitting_starts() -> None:
+    assert len(split_corrections(comments(40), HoldoutConfig(min_heldout=1)).heldout) >= 1
+    assert not split_corrections(comments(6), HoldoutConfig(min_heldout=1)).heldout  # 0.9 expected
 
 
 @pytest.mark.parametrize("kwargs, message", [
     ({"heldout_fraction": 1.0}, "heldout_fraction"),
     ({"dev_fraction": -0.1}, "dev_fraction"),
     ({"heldout_fraction": 0.6, "dev_fraction": 0.5}, "must be < 1"),
-    ({"min_comments_for_heldout": 0}, "min_comments_for_heldout"),
+    ({"min_heldout": 0}, "min_heldout"),
 ])
 def test_config_validates_itself(kwargs: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):

@@ -29,7 +29,9 @@ from training.config import TrainingConfig
 from training.corpus import Record
 from training.corrections import as_corrections
 from training.dataset import build_training_set
+from training.evaluate import Outcomes
 from training.heads_only import masked_loss
+from training.holdout import HoldoutConfig
 from training.lock import LockBusy, RetrainLock
 from training.retrain import LOCK_FILE, RetrainConfig, retrain
 from training.retrain_report import Decision, gate_checks
@@ -43,7 +45,9 @@ WORDS = {
     "Fish": "fish trout gill aquarium salmon fin scales reef".split(),
 }
 TINY = TrainingConfig(epochs=6, batch_size=16, encoder_lr=1e-3, head_lr=1e-2, max_length=32, threads=2)
-CONFIG = RetrainConfig(include_seed=False, encoder_factory=tiny_random_encoder, frozen_layers=None, training=TINY)
+# Tiny accounts, so hold comments out from 7 on (15 % of 7 >= 1) and judge them on what there is.
+CONFIG = RetrainConfig(include_seed=False, encoder_factory=tiny_random_encoder, frozen_layers=None, training=TINY,
+                       holdout=HoldoutConfig(min_heldout=1))
 
 
 def texts_about(tag: str, n: int, seed: int) -> list[str]:
@@ -293,6 +297,24 @@ def test_gate_does_not_block_on_too_few_held_out_comments() -> None:
     assert (large.binding, large.passed) == (True, False) and "WORSE" in large.explain()
     assert not gate_checks({"small": {"challenger": result(0.5, 5), "champion": result(0.9, 5)}}, 0.01,
                            min_comments=5)[0].passed
+
+
+def test_gate_lets_a_drop_within_noise_through_and_blocks_one_beyond_it() -> None:
+    # 350 paired seed-test comments; the challenger's sentiment is 4 comments (-0.0114) worse.
+    old = Outcomes(np.zeros((350, 3), dtype=np.int64), np.array([(1, 1)] * 300 + [(0, 1)] * 50))
+    wobble = Outcomes(old.themes, np.array([(0, 1)] * 10 + [(1, 1)] * 290 + [(1, 1)] * 6 + [(0, 1)] * 44))
+    broken = Outcomes(old.themes, np.array([(0, 1)] * 40 + [(1, 1)] * 260 + [(0, 1)] * 50))
+
+    def result(outcomes: Outcomes) -> dict:
+        return {"themes": {"micro_f1": 0.0}, "comments": 350,
+                "sentiment": {"accuracy": outcomes.sentiment[:, 0].mean(), "count": 350}}
+    for challenger, passes in ((wobble, True), (broken, False)):
+        checks = gate_checks({DEFAULT_ACCOUNT: {"challenger": result(challenger), "champion": result(old)}}, 0.01,
+                             outcomes={DEFAULT_ACCOUNT: {"challenger": challenger, "champion": old}})
+        [sentiment] = [c for c in checks if c.metric == "sentiment_accuracy"]
+        assert sentiment.challenger < sentiment.champion - 0.01 and sentiment.delta_upper is not None
+        assert sentiment.passed is passes
+        assert ("within what resampling" in sentiment.explain()) is passes
 
 
 @pytest.mark.slow
