@@ -19,7 +19,7 @@ class TrainingConfig:
     sentiment_weight: float = 1.0
     seed: int = 13
     threads: int = 0  # 0: every core
-    # Contrastive pairs before the epochs, for accounts with fewer tagged comments than
+    # Contrastive pairs before the epochs, for accounts with fewer training comments than
     # pair_max_comments (training.pairs); pair_rounds 0 turns them off.
     pair_rounds: int = 20
     pair_budget: int = 2600  # pairs per account at most (about 2.5 minutes on 2 cores)

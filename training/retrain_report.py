@@ -12,7 +12,7 @@ from typing import Any
 from models.taxonomy import DEFAULT_ACCOUNT
 from training.evaluate import Outcomes
 from training.lock import atomic_write
-from training.paired_bootstrap import accuracy, delta_upper_bound, micro_f1
+from training.paired_bootstrap import Statistic, accuracy, delta_upper_bound, micro_f1
 
 REPORTS_DIR = "reports"
 
@@ -87,9 +87,12 @@ def gate_checks(evaluation: Mapping[str, Mapping[str, dict | None]], margin: flo
         new, old = sides["challenger"], sides["champion"]
         assert new is not None
         paired = (outcomes or {}).get(account, {})
-        bound = (lambda field, statistic: delta_upper_bound(getattr(paired["challenger"], field),
-                                                            getattr(paired["champion"], field), statistic)
-                 if "champion" in paired else None)
+
+        def bound(field: str, statistic: Statistic) -> float | None:
+            if "champion" not in paired:
+                return None
+            return delta_upper_bound(getattr(paired["challenger"], field), getattr(paired["champion"], field),
+                                     statistic)
         checks.append(GateCheck(account, "micro_f1", new["themes"]["micro_f1"],
                                 old["themes"]["micro_f1"] if old else None, margin, new["comments"], min_comments,
                                 bound("themes", micro_f1)))
