@@ -27,7 +27,7 @@ Pair = tuple[str, str, float]  # text, text, target cosine similarity
 
 
 def account_pairs(records: Sequence[Record], config: TrainingConfig, rng: random.Random) -> list[Pair]:
-    """Shuffled pairs from each account with fewer than `pair_max_comments` tagged comments.
+    """Shuffled pairs from each account with fewer than `pair_max_comments` training comments.
 
     Each comment gets, per round, one partner sharing a tag (target 1) and one sharing none
     (target 0); an account stops at `pair_budget` pairs. Larger accounts get none: their
@@ -41,12 +41,11 @@ def account_pairs(records: Sequence[Record], config: TrainingConfig, rng: random
         rows = by_account[account]
         if len(rows) >= config.pair_max_comments:
             continue
-        tagged = [r for r in rows if r.tags]
+        partners = [(record, [r for r in rows if r is not record and r.tags & record.tags],
+                     [r for r in rows if not r.tags & record.tags]) for record in rows if record.tags]
         mine: list[Pair] = []
         for _ in range(config.pair_rounds):
-            for record in tagged:
-                same = [r for r in tagged if r is not record and r.tags & record.tags]
-                other = [r for r in rows if not r.tags & record.tags]
+            for record, same, other in partners:
                 if same:
                     mine.append((record.text, rng.choice(same).text, 1.0))
                 if other:

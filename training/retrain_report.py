@@ -51,14 +51,16 @@ class GateCheck:
         return self.champion is not None and self.comments >= self.min_comments
 
     @property
+    def past_margin(self) -> bool:
+        return self.champion is not None and self.challenger < self.champion - self.margin - 1e-9
+
+    @property
     def within_noise(self) -> bool:
         return self.delta_upper is not None and self.delta_upper >= -self.margin
 
     @property
     def passed(self) -> bool:
-        if self.champion is None or not self.binding:
-            return True
-        return self.challenger >= self.champion - self.margin - 1e-9 or self.within_noise
+        return not self.binding or not self.past_margin or self.within_noise
 
     def explain(self) -> str:
         if self.champion is None:
@@ -66,7 +68,7 @@ class GateCheck:
         verdict = "ok" if self.passed else "WORSE"
         if not self.binding:
             verdict = f"not binding: fewer than {self.min_comments} held-out comments"
-        elif self.passed and self.challenger < self.champion - self.margin - 1e-9:
+        elif self.passed and self.past_margin:
             verdict = "ok: the drop is within what resampling the comments gives"
         bound = "" if self.delta_upper is None else f", 95 % upper bound {self.delta_upper:+.4f}"
         return (f"{self.account}: {self.metric} {self.challenger:.4f} vs champion {self.champion:.4f} "
