@@ -83,7 +83,7 @@ def split_corrections(records: Sequence[Record], config: HoldoutConfig = Holdout
 
     An account too small to split (HoldoutConfig.min_heldout) has all its comments in train.
     Once it grows past that, its held-out comments may include some an earlier champion
-    trained on; that flatters the champion, so the gate errs on the side of keeping it.
+    trained on; the retrain job leaves those out of judging (training.lineage).
     """
     counts = Counter(r.account for r in records)
     assigned: dict[int, str] = {}

@@ -27,6 +27,7 @@ from training.corpus import Record, fingerprint
 from training.evaluate import Outcomes, evaluate, evaluate_with_outcomes
 from training.heads_only import EmbeddingCache, HeadsConfig, lookup_artifact, stack, train_heads, tune_heads
 from training.holdout import HoldoutConfig, Splits, build_splits, dataset_counts
+from training.lineage import Learned, learned_from, read_learned, unseen, write_learned
 from training.lock import RetrainLock, remove_leftovers
 from training.retrain_report import MIN_GATE_COMMENTS, REPORTS_DIR, Decision, RetrainReport, gate_checks
 from training.train import EncoderFactory, train
@@ -112,6 +113,7 @@ def retrain(store: Store, registry: Registry, config: RetrainConfig = RetrainCon
 def _cycle(store: Store, registry: Registry, config: RetrainConfig, report: RetrainReport, clock: _Clock) -> None:
     # 1-2. The dataset: seed corpus plus the latest state of every correction, split per account.
     champion, champion_note = _load_champion(registry)
+    learned_before = read_learned(registry.path(champion.meta.version)) if champion is not None else {}
     taxonomies = {account: store.taxonomy(account) for account in store.accounts()}
     splits = build_splits(store, taxonomies, config.holdout, config.include_seed)
     report.data_fingerprint = fingerprint([*splits.train, *splits.dev])
@@ -135,13 +137,16 @@ def _cycle(store: Store, registry: Registry, config: RetrainConfig, report: Retr
     version = report.challenger = new_version(report.data_fingerprint)
     judged: Artifact
     incumbent: Artifact | None
+    grew_from: Learned = {}  # what the champion learned, when the challenger keeps or continues its encoder
     if config.heads_only:
         assert champion is not None
+        grew_from = learned_before
         challenger, judged, incumbent = _heads_only(registry, champion, splits, taxonomies, config, version, report,
                                                     clock)
     else:
         warm_from = champion.meta.version if config.warm_start and champion is not None else None
         factory = artifact_encoder(registry.path(warm_from)) if warm_from else config.encoder_factory
+        grew_from = learned_before if warm_from else {}
         challenger = train(splits.train, splits.dev, taxonomies, config.training, version,
                            freezing(factory, config.frozen_layers), clock.progress, splits.seed_ids)
         challenger.meta.training_config.update(mode=FULL, warm_start_from=warm_from,
@@ -149,8 +154,9 @@ def _cycle(store: Store, registry: Registry, config: RetrainConfig, report: Retr
         judged, incumbent = challenger, champion
         clock.lap("train", report)
 
-    # 4. Challenger and champion on the same held-out comments, each account with its live taxonomy.
-    heldout = splits.by_account("heldout")
+    # 4. Challenger and champion on the same held-out comments, each account with its live taxonomy,
+    # leaving out those the champion learned from before the account was split (training.lineage).
+    heldout, left_out = unseen(splits.by_account("heldout"), learned_before)
     new = Predictor(judged).with_taxonomies(taxonomies)
     old = Predictor(incumbent).with_taxonomies(taxonomies) if incumbent is not None else None
     outcomes: dict[str, dict[str, Outcomes]] = {}
@@ -166,15 +172,18 @@ def _cycle(store: Store, registry: Registry, config: RetrainConfig, report: Retr
     # 5. The gate, then the atomic stage and pointer swap.
     report.gate = gate_checks(report.evaluation, config.margin, config.min_gate_comments, outcomes)
     report.reasons += [c.explain() for c in report.gate]
+    report.reasons += [f"{account}: {count} held-out comments left out of judging: the champion learned from them "
+                       f"before the account was split" for account, count in sorted(left_out.items())]
     report.reasons += [f"{account}: not judged; too few corrected comments to hold {config.holdout.min_heldout} out, "
                        f"so all {len(records)} were trained on" for account, records in
-                       sorted(splits.by_account("train").items()) if account not in heldout]
+                       sorted(splits.by_account("train").items()) if account not in heldout and account not in left_out]
     _decide(report, champion_note if champion is None else None, registry.champion(), config.margin)
     challenger.meta.evaluation = {"retrain": report.summary(), "training_seconds": report.durations_s["train"]}
     if seed_test is not None:
         challenger.meta.evaluation["seed_test"] = seed_test  # GetModelInfo's headline figures
     with registry.stage(version) as directory:
         challenger.save(directory)
+        write_learned(directory, learned_from([*splits.train, *splits.dev], splits.seed_ids, grew_from))
     if report.decision is Decision.PROMOTED:
         registry.promote(version)
         report.champion_after = version

@@ -31,7 +31,8 @@ from training.corrections import as_corrections
 from training.dataset import build_training_set
 from training.evaluate import Outcomes
 from training.heads_only import masked_loss
-from training.holdout import HoldoutConfig
+from training.holdout import HoldoutConfig, build_splits
+from training.lineage import read_learned
 from training.lock import LockBusy, RetrainLock
 from training.retrain import LOCK_FILE, RetrainConfig, retrain
 from training.retrain_report import Decision, gate_checks
@@ -243,6 +244,30 @@ def test_heads_only_learns_a_new_tag_from_a_handful_of_examples(setup: Setup) ->
     assert not {r.text for r in unseen} & {r.text for r in labelled("zoo", ("Birds", "Fish"), 8, seed=3)}
     predictions = Predictor(new).predict([r.text for r in unseen], "zoo")
     assert [p.tag_names for p in predictions] == [{"Birds"}, {"Fish"}]
+
+
+def test_held_out_comments_the_champion_learned_before_the_split_are_not_judged(setup: Setup) -> None:
+    # zoo is split from 20 comments on (15 % of 20 >= 3): first 16, all trained on, then 32.
+    config = replace(CONFIG, heads_only=True, holdout=HoldoutConfig(min_heldout=3))
+    first = labelled("zoo", ("Birds", "Fish"), 8, seed=3)
+    with setup.open() as store:
+        store.put_tags("zoo", [Tag("Birds"), Tag("Fish")])
+        submit(store, first)
+        report = retrain(store, setup.registry, config, progress=False)
+        assert report.decision is Decision.PROMOTED and "zoo" not in report.evaluation
+        learned = read_learned(setup.registry.path(report.challenger))
+        assert learned["zoo"] == {r.id for r in first}
+        assert learned["toy"] == read_learned(setup.registry.path(report.champion_before))["toy"]  # kept its encoder
+
+        submit(store, labelled("zoo", ("Birds", "Fish"), 8, seed=4))
+        taxonomies = {a: store.taxonomy(a) for a in store.accounts()}
+        heldout = build_splits(store, taxonomies, config.holdout, include_seed=False).by_account("heldout")["zoo"]
+        report = retrain(store, setup.registry, config, progress=False)
+    seen_before = [r for r in heldout if r.id in learned["zoo"]]
+    assert seen_before and len(seen_before) < len(heldout)  # the data exercise both sides
+    assert report.evaluation["zoo"]["challenger"]["comments"] == len(heldout) - len(seen_before)
+    assert (f"zoo: {len(seen_before)} held-out comments left out of judging: the champion learned from them "
+            "before the account was split") in report.reasons
 
 
 def test_a_champion_promoted_by_someone_else_mid_run_is_not_replaced(
