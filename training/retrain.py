@@ -113,7 +113,6 @@ def retrain(store: Store, registry: Registry, config: RetrainConfig = RetrainCon
 def _cycle(store: Store, registry: Registry, config: RetrainConfig, report: RetrainReport, clock: _Clock) -> None:
     # 1-2. The dataset: seed corpus plus the latest state of every correction, split per account.
     champion, champion_note = _load_champion(registry)
-    learned_before = read_learned(registry.path(champion.meta.version)) if champion is not None else {}
     taxonomies = {account: store.taxonomy(account) for account in store.accounts()}
     splits = build_splits(store, taxonomies, config.holdout, config.include_seed)
     report.data_fingerprint = fingerprint([*splits.train, *splits.dev])
@@ -135,6 +134,7 @@ def _cycle(store: Store, registry: Registry, config: RetrainConfig, report: Retr
 
     # 3. The challenger, and the artifacts that stand for it and the champion in evaluation.
     version = report.challenger = new_version(report.data_fingerprint)
+    learned_before = read_learned(registry.path(champion.meta.version)) if champion is not None else {}
     judged: Artifact
     incumbent: Artifact | None
     grew_from: Learned = {}  # what the champion learned, when the challenger keeps or continues its encoder
