@@ -14,6 +14,7 @@ from safetensors.torch import load_file, save_file
 from models.encoder import AutoModel, AutoTokenizer, PreTrainedTokenizerBase
 from models.labels import LabelSpace
 from models.network import ThemeSentimentNet
+from models.tag_count import TagCount
 from models.taxonomy import Taxonomy
 from models.thresholds import DEFAULT_THRESHOLD
 
@@ -41,6 +42,10 @@ class ArtifactMeta:
     evaluation: dict[str, Any] = field(default_factory=dict)
     review_margin: float = 0.1
     min_sentiment_confidence: float = 0.5
+    tag_counts: dict[str, TagCount] = field(default_factory=dict)  # accounts without one: any number
+
+    def tag_count(self, account: str) -> TagCount:
+        return self.tag_counts.get(account, TagCount())
 
     @classmethod
     def untuned(cls, version: str, labels: LabelSpace, taxonomies: dict[str, Taxonomy], **rest: Any) -> "ArtifactMeta":
@@ -64,6 +69,7 @@ class ArtifactMeta:
         data.pop("format_version")
         data["labels"] = LabelSpace.from_list(data["labels"])
         data["taxonomies"] = {a: Taxonomy.from_list(t) for a, t in data["taxonomies"].items()}
+        data["tag_counts"] = {a: TagCount(**c) for a, c in data.get("tag_counts", {}).items()}
         return cls(**data)
 
 

@@ -5,7 +5,10 @@ the bar to the tag's rule threshold, tuned on dev, so a rule can only add a tag 
 model half-believes (RULE, or BOTH when the model alone would have added it). Tuning
 keeps rule thresholds equal to the model thresholds when rules would hurt dev F1, so
 rules never make the model worse on dev. A tag the model has no output for (a new
-custom tag) is added by its rule alone. A child always brings its ancestors.
+custom tag) is added by its rule alone. The account's TagCount then applies: a comment
+left with no tag gets the tag whose score is nearest its threshold, and a single-tag
+account keeps only the chosen tag highest over its threshold. A child always brings its
+ancestors.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from models.tag_count import TagCount
 from models.taxonomy import Taxonomy
 from models.types import TagPrediction, TagSource
 
@@ -24,8 +28,14 @@ class TagScore:
     threshold: float
     rule_threshold: float
 
+    @property
+    def lift(self) -> float:
+        """How far the score is over (above 1) or under its threshold, comparable across tags."""
+        return self.probability / max(self.threshold, 1e-6)
 
-def decide_tags(taxonomy: Taxonomy, scores: Sequence[TagScore], rule_hits: dict[str, str]) -> tuple[TagPrediction, ...]:
+
+def decide_tags(taxonomy: Taxonomy, scores: Sequence[TagScore], rule_hits: dict[str, str],
+                count: TagCount = TagCount()) -> tuple[TagPrediction, ...]:
     chosen: dict[str, TagPrediction] = {}
     scored = set()
     for s in scores:
@@ -43,6 +53,7 @@ def decide_tags(taxonomy: Taxonomy, scores: Sequence[TagScore], rule_hits: dict[
     for tag, evidence in rule_hits.items():
         if tag not in scored and tag not in chosen and tag in taxonomy:
             chosen[tag] = TagPrediction(tag, taxonomy.get(tag).parent, 1.0, TagSource.RULE, evidence)
+    chosen = _keep_count(taxonomy, scores, chosen, count)
     for child in list(chosen.values()):
         for ancestor in taxonomy.ancestors(child.name):
             present = chosen.get(ancestor)
@@ -55,8 +66,28 @@ def decide_tags(taxonomy: Taxonomy, scores: Sequence[TagScore], rule_hits: dict[
     return tuple(sorted(chosen.values(), key=lambda t: order[t.name]))
 
 
-def needs_review(scores: Sequence[TagScore], sentiment_top: float, margin: float, min_sentiment: float) -> bool:
-    """Low confidence: a tag score close to its threshold, or an unsure sentiment."""
+def _keep_count(taxonomy: Taxonomy, scores: Sequence[TagScore], chosen: dict[str, TagPrediction],
+                count: TagCount) -> dict[str, TagPrediction]:
+    lift = {s.tag: s.lift for s in scores}
+    if count.at_most_one and len(chosen) > 1:
+        ancestors = {a for name in chosen for a in taxonomy.ancestors(name)}
+        best = max((name for name in chosen if name not in ancestors), key=lambda name: lift.get(name, 1.0))
+        chosen = {best: chosen[best]}
+    if count.at_least_one and not chosen:
+        known = [s for s in scores if s.tag in taxonomy]
+        if known:
+            best = max(known, key=lambda s: s.lift)
+            chosen = {best.tag: TagPrediction(best.tag, taxonomy.get(best.tag).parent, best.probability,
+                                              TagSource.MODEL)}
+    return chosen
+
+
+def needs_review(scores: Sequence[TagScore], sentiment_top: float, margin: float, min_sentiment: float,
+                 expects_a_tag: bool = False) -> bool:
+    """Low confidence: a tag score close to its threshold, an unsure sentiment, or no score
+    over its threshold in an account whose comments carry a tag (the tag given is a guess)."""
     if sentiment_top < min_sentiment:
+        return True
+    if expects_a_tag and scores and all(s.probability < s.threshold for s in scores):
         return True
     return any(abs(s.probability - s.threshold) < margin for s in scores)

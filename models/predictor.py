@@ -12,6 +12,7 @@ from models.artifact import Artifact
 from models.backend import InferenceBackend, TorchBackend
 from models.decision import TagScore, decide_tags, needs_review
 from models.rules import KeywordRules
+from models.tag_count import TagCount
 from models.taxonomy import Taxonomy
 from models.types import Prediction, Sentiment
 
@@ -36,6 +37,7 @@ class _AccountView:
     tags: list[str]
     thresholds: list[float]
     rule_thresholds: list[float]
+    count: TagCount
 
 
 class Predictor:
@@ -76,7 +78,8 @@ class Predictor:
         return _AccountView(taxonomy=taxonomy, rules=KeywordRules(taxonomy), columns=columns,
                             tags=self.meta.labels.tags(account),
                             thresholds=[self.meta.thresholds[c] for c in columns],
-                            rule_thresholds=[self.meta.rule_thresholds[c] for c in columns])
+                            rule_thresholds=[self.meta.rule_thresholds[c] for c in columns],
+                            count=self.meta.tag_count(account))
 
     def _account(self, account: str) -> _AccountView:
         try:
@@ -104,9 +107,9 @@ class Predictor:
         view = self._account(account)
         scores = [TagScore(tag, float(themes[c]), t, r)
                   for tag, c, t, r in zip(view.tags, view.columns, view.thresholds, view.rule_thresholds)]
-        tags = decide_tags(view.taxonomy, scores, view.rules.match(text))
+        tags = decide_tags(view.taxonomy, scores, view.rules.match(text), view.count)
         review = needs_review(scores, float(sentiment.max()), self.meta.review_margin,
-                              self.meta.min_sentiment_confidence)
+                              self.meta.min_sentiment_confidence, view.count.at_least_one)
         return Prediction(tags=tags, sentiment=Sentiment.from_probabilities(sentiment.tolist()), needs_review=review)
 
     def scores(self, texts: Sequence[str], batch_size: int = 32) -> Scores:

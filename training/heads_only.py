@@ -30,6 +30,7 @@ from models.taxonomy import Taxonomy
 from training.corpus import Record, fingerprint
 from training.dataset import IGNORE, build_training_set
 from training.lock import atomic_write
+from training.tag_counts import learn_tag_counts
 from training.train import tune_on_dev
 
 
@@ -231,6 +232,7 @@ def train_heads(champion: Artifact, train: Sequence[Record], dev: Sequence[Recor
                          "steps": epochs * batches,
                          "heads": asdict(config), "encoder": champion.meta.training_config},
         data_fingerprint=fingerprint([*train, *dev]),
+        tag_counts=learn_tag_counts(train, taxonomies),
         review_margin=champion.meta.review_margin,
         min_sentiment_confidence=champion.meta.min_sentiment_confidence,
     )

@@ -26,6 +26,7 @@ from training.config import TrainingConfig
 from training.corpus import Record, fingerprint
 from training.dataset import IGNORE, build_training_set, iterate, length_bucketed_batches
 from training.pairs import account_pairs, contrast
+from training.tag_counts import choose_on_dev, learn_tag_counts
 
 EncoderFactory = Callable[[], tuple[PreTrainedModel, PreTrainedTokenizerBase]]
 
@@ -94,6 +95,7 @@ def train(train_records: Sequence[Record], dev_records: Sequence[Record], taxono
         max_length=config.max_length,
         training_config=config.to_dict(),
         data_fingerprint=fingerprint([*train_records, *dev_records]),
+        tag_counts=learn_tag_counts(train_records, taxonomies),
     )
     artifact = Artifact(meta=meta, net=net, tokenizer=tokenizer)
     tune_on_dev(artifact, dev_records)
@@ -101,7 +103,7 @@ def train(train_records: Sequence[Record], dev_records: Sequence[Record], taxono
 
 
 def tune_on_dev(artifact: Artifact, dev_records: Sequence[Record]) -> None:
-    """Set each account's thresholds and rule thresholds from its dev comments."""
+    """Set each account's thresholds and rule thresholds, then its TagCount, from its dev comments."""
     meta = artifact.meta
     dev = [r for r in dev_records if r.account in meta.taxonomies]
     if not dev:
@@ -121,3 +123,4 @@ def tune_on_dev(artifact: Artifact, dev_records: Sequence[Record]) -> None:
         for column, t, r in zip(columns, thresholds, rule_thresholds):
             meta.thresholds[column] = float(t)
             meta.rule_thresholds[column] = float(r)
+    choose_on_dev(artifact, dev, scores)

@@ -8,6 +8,7 @@ from models.encoder import tiny_random_encoder
 from models.labels import LabelSpace
 from models.network import ThemeSentimentNet
 from models.predictor import Predictor, UnknownAccountError
+from models.tag_count import TagCount
 from models.taxonomy import DEFAULT_ACCOUNT, DEFAULT_TAXONOMY
 
 
@@ -17,7 +18,8 @@ def _tiny_artifact() -> Artifact:
     meta = ArtifactMeta(version="v-test", created_at="2026-01-01T00:00:00+00:00", labels=labels,
                         thresholds=[0.4 + 0.01 * i for i in range(len(labels))],
                         rule_thresholds=[0.3] * len(labels), taxonomies={DEFAULT_ACCOUNT: DEFAULT_TAXONOMY},
-                        training_config={"epochs": 1}, data_fingerprint="f" * 64, evaluation={"note": "test"})
+                        training_config={"epochs": 1}, data_fingerprint="f" * 64, evaluation={"note": "test"},
+                        tag_counts={DEFAULT_ACCOUNT: TagCount(at_least_one=True)})
     net = ThemeSentimentNet(encoder, num_labels=len(labels))
     net.eval()
     return Artifact(meta=meta, net=net, tokenizer=tokenizer)
@@ -31,6 +33,7 @@ def test_round_trip_keeps_weights_labels_and_thresholds(tmp_path) -> None:
     assert loaded.meta.thresholds == artifact.meta.thresholds
     assert loaded.meta.taxonomies == artifact.meta.taxonomies
     assert loaded.meta.evaluation == {"note": "test"}
+    assert loaded.meta.tag_count(DEFAULT_ACCOUNT) == TagCount(at_least_one=True)
     texts = ["Slack sync is broken", "love it"]
     before, after = Predictor(artifact).scores(texts), Predictor(loaded).scores(texts)
     np.testing.assert_allclose(before.themes, after.themes, atol=1e-6)
@@ -44,6 +47,14 @@ def test_artifact_describes_itself(tmp_path) -> None:
                 "evaluation", "format_version", "version"):
         assert key in meta
     assert (tmp_path / "encoder" / "tokenizer.json").exists() or (tmp_path / "encoder" / "vocab.txt").exists()
+
+
+def test_artifact_from_before_tag_counts_loads_without_bounds(tmp_path) -> None:
+    _tiny_artifact().save(tmp_path)
+    meta = json.loads((tmp_path / "artifact.json").read_text())
+    del meta["tag_counts"]
+    (tmp_path / "artifact.json").write_text(json.dumps(meta))
+    assert Artifact.load(tmp_path).meta.tag_count(DEFAULT_ACCOUNT) == TagCount()
 
 
 def test_broken_artifact_is_refused(tmp_path) -> None:

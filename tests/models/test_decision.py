@@ -1,4 +1,5 @@
 from models.decision import TagScore, decide_tags, needs_review
+from models.tag_count import TagCount
 from models.taxonomy import DEFAULT_TAXONOMY, Tag, Taxonomy
 from models.types import TagSource
 
@@ -40,3 +41,38 @@ def test_needs_review_near_threshold_or_unsure_sentiment() -> None:
     assert needs_review([TagScore("Bug", 0.52, 0.5, 0.5)], 0.9, margin=0.1, min_sentiment=0.5)
     assert not needs_review([TagScore("Bug", 0.95, 0.5, 0.5)], 0.9, margin=0.1, min_sentiment=0.5)
     assert needs_review([TagScore("Bug", 0.95, 0.5, 0.5)], 0.4, margin=0.1, min_sentiment=0.5)
+
+
+FLAT = Taxonomy((Tag("food"), Tag("service"), Tag("price")))
+
+
+def test_at_least_one_gives_the_tag_nearest_its_threshold() -> None:
+    scores = [TagScore("food", 0.3, 0.5, 0.5), TagScore("service", 0.2, 0.25, 0.25), TagScore("price", 0.01, 0.5, 0.5)]
+    assert decide_tags(FLAT, scores, {}) == ()
+    tags = decide_tags(FLAT, scores, {}, TagCount(at_least_one=True))
+    assert [(t.name, t.source, t.confidence) for t in tags] == [("service", TagSource.MODEL, 0.2)]
+
+
+def test_at_least_one_leaves_a_tagged_comment_alone() -> None:
+    scores = [TagScore("food", 0.9, 0.5, 0.5), TagScore("service", 0.4, 0.5, 0.5)]
+    assert [t.name for t in decide_tags(FLAT, scores, {}, TagCount(at_least_one=True))] == ["food"]
+
+
+def test_at_most_one_keeps_the_tag_highest_over_its_threshold() -> None:
+    scores = [TagScore("food", 0.9, 0.8, 0.8), TagScore("service", 0.6, 0.3, 0.3), TagScore("price", 0.7, 0.5, 0.5)]
+    assert [t.name for t in decide_tags(FLAT, scores, {})] == ["food", "service", "price"]
+    assert [t.name for t in decide_tags(FLAT, scores, {}, TagCount(at_most_one=True))] == ["service"]
+
+
+def test_at_most_one_counts_a_child_with_its_parent_as_one() -> None:
+    scores = [TagScore("Integrations", 0.9, 0.5, 0.5), TagScore("Slack", 0.6, 0.5, 0.5)]
+    tags = decide_tags(DEFAULT_TAXONOMY, scores, {}, TagCount(at_most_one=True))
+    assert {t.name for t in tags} == {"Integrations", "Slack"}
+
+
+def test_a_guessed_tag_needs_review() -> None:
+    below = [TagScore("food", 0.1, 0.5, 0.5), TagScore("service", 0.05, 0.5, 0.5)]
+    assert not needs_review(below, 0.9, margin=0.1, min_sentiment=0.5)
+    assert needs_review(below, 0.9, margin=0.1, min_sentiment=0.5, expects_a_tag=True)
+    assert not needs_review([TagScore("food", 0.9, 0.5, 0.5)], 0.9, margin=0.1, min_sentiment=0.5,
+                            expects_a_tag=True)

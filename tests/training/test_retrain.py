@@ -23,6 +23,7 @@ from models.encoder import tiny_random_encoder
 from models.labels import LabelSpace
 from models.predictor import Predictor
 from models.registry import Registry
+from models.tag_count import TagCount
 from models.taxonomy import DEFAULT_ACCOUNT, Tag
 from store import Store
 from training.config import TrainingConfig
@@ -237,6 +238,7 @@ def test_heads_only_learns_a_new_tag_from_a_handful_of_examples(setup: Setup) ->
     new = Artifact.load(setup.registry.path(report.challenger))
     assert new.meta.labels.tags("zoo") == ["Birds", "Fish"] and new.meta.labels.tags("toy") == ["Cats", "Dogs"]
     assert new.meta.training_config["mode"] == "heads-only"
+    assert new.meta.tag_count("zoo") == TagCount(at_least_one=True, at_most_one=True)  # one tag a comment
     for name, weight in old.net.encoder.state_dict().items():  # the encoder stayed frozen
         assert torch.equal(weight, new.net.encoder.state_dict()[name]), name
     unseen = [Record("u1", "parrot feather sparrow chirp", frozenset({"Birds"}), None, account="zoo"),
