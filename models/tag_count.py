@@ -27,8 +27,8 @@ class TagCount:
 
     def options(self) -> list["TagCount"]:
         """This bound and every looser one, strictest first."""
-        return sorted({TagCount(least, most) for least in {False, self.at_least_one}
-                       for most in {False, self.at_most_one}}, key=lambda c: (-(c.at_least_one + c.at_most_one), not c.at_least_one))
+        looser = [TagCount(least, most) for least in (self.at_least_one, False) for most in (self.at_most_one, False)]
+        return list(dict.fromkeys(looser))
 
 
 def leaf_count(taxonomy: Taxonomy, names: Collection[str]) -> int:

@@ -46,11 +46,11 @@ def test_needs_review_near_threshold_or_unsure_sentiment() -> None:
 FLAT = Taxonomy((Tag("food"), Tag("service"), Tag("price")))
 
 
-def test_at_least_one_gives_the_tag_nearest_its_threshold() -> None:
+def test_at_least_one_gives_the_most_probable_tag() -> None:
     scores = [TagScore("food", 0.3, 0.5, 0.5), TagScore("service", 0.2, 0.25, 0.25), TagScore("price", 0.01, 0.5, 0.5)]
     assert decide_tags(FLAT, scores, {}) == ()
     tags = decide_tags(FLAT, scores, {}, TagCount(at_least_one=True))
-    assert [(t.name, t.source, t.confidence) for t in tags] == [("service", TagSource.MODEL, 0.2)]
+    assert [(t.name, t.source, t.confidence) for t in tags] == [("food", TagSource.MODEL, 0.3)]
 
 
 def test_at_least_one_leaves_a_tagged_comment_alone() -> None:
@@ -58,8 +58,8 @@ def test_at_least_one_leaves_a_tagged_comment_alone() -> None:
     assert [t.name for t in decide_tags(FLAT, scores, {}, TagCount(at_least_one=True))] == ["food"]
 
 
-def test_at_most_one_keeps_the_tag_highest_over_its_threshold() -> None:
-    scores = [TagScore("food", 0.9, 0.8, 0.8), TagScore("service", 0.6, 0.3, 0.3), TagScore("price", 0.7, 0.5, 0.5)]
+def test_at_most_one_keeps_the_most_probable_tag() -> None:
+    scores = [TagScore("food", 0.6, 0.3, 0.3), TagScore("service", 0.9, 0.8, 0.8), TagScore("price", 0.7, 0.5, 0.5)]
     assert [t.name for t in decide_tags(FLAT, scores, {})] == ["food", "service", "price"]
     assert [t.name for t in decide_tags(FLAT, scores, {}, TagCount(at_most_one=True))] == ["service"]
 
