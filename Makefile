@@ -3,24 +3,20 @@ PYTHON ?= python3
 VENV := .venv
 # Written after a successful install; redone only when pyproject.toml changes.
 INSTALLED := $(VENV)/.installed
-PROTO := proto/verbatim/v1/verbatim.proto
 
 .PHONY: install stubs serve test clean-stubs
 
 install: $(INSTALLED)
-	$(MAKE) stubs
 
-$(INSTALLED): pyproject.toml
+$(INSTALLED): pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -e '.[dev]'
 	touch $@
 
-# Generated modules land in verbatim/v1/ and are not committed. The venv's python is
-# used when there is one, since grpc_tools comes from the dev install.
+# The install's build hook (setup.py) generates the stubs into verbatim/v1/; they are never
+# committed. `make stubs` regenerates them after a proto change.
 stubs:
-	@py=python; [ -x $(VENV)/bin/python ] && py=$(VENV)/bin/python; \
-	echo "$$py -m grpc_tools.protoc -Iproto --python_out=. --pyi_out=. --grpc_python_out=. $(PROTO)"; \
-	$$py -m grpc_tools.protoc -Iproto --python_out=. --pyi_out=. --grpc_python_out=. $(PROTO)
+	$(VENV)/bin/python proto/generate.py .
 
 serve: install
 	$(VENV)/bin/verbatim serve

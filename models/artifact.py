@@ -11,12 +11,12 @@ from typing import Any
 
 from safetensors.torch import load_file, save_file
 
-from models.encoder import AutoModel, AutoTokenizer, PreTrainedTokenizerBase
-from models.labels import LabelSpace
-from models.network import ThemeSentimentNet
-from models.tag_count import TagCount
-from models.taxonomy import Taxonomy
-from models.thresholds import DEFAULT_THRESHOLD
+from verbatim.models.encoder import AutoModel, AutoTokenizer, PreTrainedTokenizerBase
+from verbatim.models.labels import LabelSpace
+from verbatim.models.network import ThemeSentimentNet
+from verbatim.models.tag_count import TagCount
+from verbatim.models.taxonomy import Taxonomy
+from verbatim.models.thresholds import DEFAULT_THRESHOLD
 
 FORMAT_VERSION = 1
 META_FILE = "artifact.json"

@@ -7,7 +7,7 @@ from typing import Protocol
 import numpy as np
 import torch
 
-from models.network import ThemeSentimentNet
+from verbatim.models.network import ThemeSentimentNet
 
 
 class InferenceBackend(Protocol):

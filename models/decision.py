@@ -16,9 +16,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from models.tag_count import TagCount
-from models.taxonomy import Taxonomy
-from models.types import TagPrediction, TagSource
+from verbatim.models.tag_count import TagCount
+from verbatim.models.taxonomy import Taxonomy
+from verbatim.models.types import TagPrediction, TagSource
 
 
 @dataclass(frozen=True)

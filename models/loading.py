@@ -6,19 +6,10 @@ from pathlib import Path
 
 import torch
 
-from models.artifact import Artifact
-from models.backend import InferenceBackend, TorchBackend
-from models.predictor import Predictor
-
-BACKENDS: tuple[str, ...] = ("torch", "onnx")
-
-
-def check_backend(backend: str) -> str:
-    """`backend` if it is a known backend name; ValueError naming the allowed values otherwise."""
-    if backend not in BACKENDS:
-        raise ValueError(f"backend must be one of {list(BACKENDS)}, got {backend!r}")
-    return backend
-
+from verbatim.models.artifact import Artifact
+from verbatim.models.backend import InferenceBackend, TorchBackend
+from verbatim.models.backend_names import BACKENDS, check_backend
+from verbatim.models.predictor import Predictor
 
 def make_backend(backend: str, artifact_dir: Path, artifact: Artifact, threads: int = 0) -> InferenceBackend:
     """The named backend for an already loaded artifact; `threads` 0 means all cores."""
@@ -27,9 +18,9 @@ def make_backend(backend: str, artifact_dir: Path, artifact: Artifact, threads: 
         raise ValueError(f"threads must be >= 0 (0 = all cores), got {threads}")
     if backend == "onnx":
         try:
-            from models.onnx_backend import OnnxBackend
-        except ImportError as exc:  # onnx and onnxruntime are the optional extra `verbatim[onnx]`
-            raise RuntimeError(f"backend 'onnx' needs onnx and onnxruntime (pip install 'verbatim[onnx]'): {exc}") \
+            from verbatim.models.onnx_backend import OnnxBackend
+        except ImportError as exc:  # a core dependency, so only a broken environment gets here
+            raise RuntimeError(f"backend 'onnx' needs onnx and onnxruntime, dependencies of verbatim: {exc}") \
                 from exc
         return OnnxBackend.for_artifact(artifact_dir, artifact, threads)
     if threads:

@@ -26,8 +26,8 @@ from onnxruntime.transformers.fusion_options import AttentionMaskFormat, FusionO
 from onnxruntime.transformers.optimizer import optimize_model
 from torch import nn
 
-from models.artifact import META_FILE, Artifact, ArtifactError
-from models.network import ThemeSentimentNet
+from verbatim.models.artifact import META_FILE, Artifact, ArtifactError
+from verbatim.models.network import ThemeSentimentNet
 
 logger = logging.getLogger(__name__)
 

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import numpy as np
 
-from models.artifact import Artifact
-from models.backend import InferenceBackend, TorchBackend
-from models.decision import TagScore, decide_tags, needs_review
-from models.rules import KeywordRules
-from models.tag_count import TagCount
-from models.taxonomy import Taxonomy
-from models.types import Prediction, Sentiment
+from verbatim.models.artifact import Artifact
+from verbatim.models.backend import InferenceBackend, TorchBackend
+from verbatim.models.decision import TagScore, decide_tags, needs_review
+from verbatim.models.rules import KeywordRules
+from verbatim.models.tag_count import TagCount
+from verbatim.models.taxonomy import Taxonomy
+from verbatim.models.types import Prediction, Sentiment
 
 
 class UnknownAccountError(KeyError):

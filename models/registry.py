@@ -21,8 +21,17 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 
+REGISTRY_ENV = "VERBATIM_REGISTRY"
+DEFAULT_REGISTRY = Path("var/registry")
+
+
 class RegistryError(RuntimeError):
     pass
+
+
+def registry_path(flag: str | Path | None = None) -> Path:
+    """The registry directory: the `--registry` flag, else $VERBATIM_REGISTRY, else var/registry."""
+    return Path(flag or os.environ.get(REGISTRY_ENV) or DEFAULT_REGISTRY)
 
 
 def new_version(fingerprint: str = "") -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from models.taxonomy import Taxonomy
+from verbatim.models.taxonomy import Taxonomy
 
 
 def _pattern(keywords: tuple[str, ...]) -> re.Pattern[str] | None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from models.taxonomy import Taxonomy
+from verbatim.models.taxonomy import Taxonomy
 
 SHARE = 0.95  # of an account's labelled comments that must keep to a bound before it is learned
 MIN_COMMENTS = 10  # labelled comments an account needs before any bound is learned

@@ -24,9 +24,9 @@ from typing import Protocol
 
 import numpy as np
 
-from models.predictor import Scores
-from models.types import Prediction
-from service.errors import DeadlineExpired, QueueFull, ShuttingDown
+from verbatim.models.predictor import Scores
+from verbatim.models.types import Prediction
+from verbatim.service.errors import DeadlineExpired, QueueFull, ShuttingDown
 
 logger = logging.getLogger(__name__)
 

@@ -14,6 +14,10 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from verbatim.models.backend_names import BACKENDS, DEFAULT_BACKEND
+from verbatim.models.registry import DEFAULT_REGISTRY
+from verbatim.store.engine import DEFAULT_STORE_URL
+
 ENV_PREFIX = "VERBATIM_"
 
 
@@ -27,7 +31,7 @@ class ServiceConfig:
 
     host: str = "127.0.0.1"
     port: int = 50051  # 0 picks a free port
-    registry: Path = Path("var/registry")
+    registry: Path = DEFAULT_REGISTRY
     max_batch_comments: int = 64
     max_batch_tokens: int = 8192  # padded: batch size x longest comment, in tokens
     max_delay_ms: float = 5.0
@@ -36,10 +40,10 @@ class ServiceConfig:
     max_text_chars: int = 5000
     grace_s: float = 10.0
     threads: int = 0  # torch intra-op threads; 0: every core
-    store_url: str = "sqlite:///var/verbatim.db"
+    store_url: str = DEFAULT_STORE_URL
     reload_s: float = 10.0  # how often to look for a new champion; 0 turns reloading off
     metrics_port: int = 9100  # Prometheus /metrics; 0 picks a free port
-    backend: str = "onnx"  # int8: 1.37x torch's batched throughput here, within 0.01 F1 (training.parity)
+    backend: str = DEFAULT_BACKEND
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -139,9 +143,6 @@ def _path(raw: str) -> Path:
     return Path(_nonempty(raw))
 
 
-BACKENDS = ("torch", "onnx")
-
-
 def _backend(raw: str) -> str:
     if raw not in BACKENDS:
         raise ValueError(raw)
@@ -167,7 +168,7 @@ _SPECS: dict[str, _Spec] = {s.name: s for s in (
     _Spec("max_text_chars", int, "an integer", 1, 1_000_000),
     _Spec("grace_s", _float, "a number of seconds", 0, 3600),
     _Spec("threads", int, "an integer", 0, 1024),
-    _Spec("store_url", _nonempty, "an SQLAlchemy URL, e.g. sqlite:///var/verbatim.db or postgresql+psycopg://..."),
+    _Spec("store_url", _nonempty, f"an SQLAlchemy URL, e.g. {DEFAULT_STORE_URL} or postgresql+psycopg://..."),
     _Spec("reload_s", _float, "a number of seconds", 0, 86_400),
     _Spec("metrics_port", int, "an integer", 0, 65535),
     _Spec("backend", _backend, "one of " + ", ".join(BACKENDS)),

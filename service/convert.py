@@ -9,12 +9,12 @@ from typing import Any
 from google.protobuf.struct_pb2 import Struct
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from models.artifact import ArtifactMeta
-from models.taxonomy import DEFAULT_ACCOUNT, Tag, Taxonomy
-from models.types import Prediction, Sentiment, TagPrediction, TagSource
-from service.errors import InvalidArgument
-from service.requests import ClassifyOptions, ClassifyRequest, CommentInput
-from store.corrections import Action, Correction, Outcome, SubmitResult
+from verbatim.models.artifact import ArtifactMeta
+from verbatim.models.taxonomy import DEFAULT_ACCOUNT, Tag, Taxonomy
+from verbatim.models.types import Prediction, Sentiment, TagPrediction, TagSource
+from verbatim.service.errors import InvalidArgument
+from verbatim.service.requests import ClassifyOptions, ClassifyRequest, CommentInput
+from verbatim.store.corrections import Action, Correction, Outcome, SubmitResult
 from verbatim.v1 import verbatim_pb2 as pb
 
 _SURVEY_TYPES: dict[int, str | None] = {

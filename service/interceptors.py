@@ -13,9 +13,9 @@ import grpc
 from grpc import aio
 from sqlalchemy.exc import OperationalError
 
-from service.errors import (DeadlineExpired, InvalidArgument, ModelNotReady, NoStore, QueueFull, ServiceError,
+from verbatim.service.errors import (DeadlineExpired, InvalidArgument, ModelNotReady, NoStore, QueueFull, ServiceError,
                             ShuttingDown, Unimplemented)
-from store.errors import (CorrectionConflict, InvalidInput, InvalidTaxonomy, SchemaError, StoreError,
+from verbatim.store.errors import (CorrectionConflict, InvalidInput, InvalidTaxonomy, SchemaError, StoreError,
                           TagHasChildren, UnknownAccount, UnknownTag)
 
 logger = logging.getLogger(__name__)

@@ -26,10 +26,10 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from prometheus_client.core import InfoMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from models.taxonomy import DEFAULT_ACCOUNT, DEFAULT_TAXONOMY
-from models.types import SENTIMENT_LABELS, Prediction
-from service.retrain_metrics import RetrainCollector
-from store.corrections import Action, Correction, Outcome, SubmitResult
+from verbatim.models.taxonomy import DEFAULT_ACCOUNT, DEFAULT_TAXONOMY
+from verbatim.models.types import SENTIMENT_LABELS, Prediction
+from verbatim.service.retrain_metrics import RetrainCollector
+from verbatim.store.corrections import Action, Correction, Outcome, SubmitResult
 
 # Request latency covers queueing plus inference of up to a few hundred comments.
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from models.predictor import Predictor
-from service.errors import ModelNotReady
+from verbatim.models.predictor import Predictor
+from verbatim.service.errors import ModelNotReady
 
 Listener = Callable[[Predictor, Predictor | None], None]
 

@@ -24,11 +24,11 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from models.predictor import Predictor
-from models.registry import Registry
-from models.taxonomy import Taxonomy
-from service.model_slot import ModelSlot
-from store import Store, UnknownAccount
+from verbatim.models.predictor import Predictor
+from verbatim.models.registry import Registry
+from verbatim.models.taxonomy import Taxonomy
+from verbatim.service.model_slot import ModelSlot
+from verbatim.store import Store, UnknownAccount
 
 logger = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from models.types import Prediction
+from verbatim.models.types import Prediction
 
 # Valid score range per survey type; a score without a survey type must be 0-10.
 SCORE_RANGES: dict[str | None, tuple[float, float]] = {

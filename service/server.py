@@ -14,17 +14,17 @@ from grpc_reflection.v1alpha import reflection
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from models.predictor import Predictor
-from models.registry import Registry
-from service.batcher import Batcher
-from service.config import ServiceConfig
-from service.interceptors import ErrorMappingInterceptor, MetricsInterceptor
-from service.metrics import Metrics
-from service.model_slot import ModelSlot
-from service.reload import Loader, Reloader
-from service.servicer import SERVICE_NAME, VerbatimServicer
-from service.validation import RequestLimits
-from store import Store, StoreError
+from verbatim.models.predictor import Predictor
+from verbatim.models.registry import Registry
+from verbatim.service.batcher import Batcher
+from verbatim.service.config import ServiceConfig
+from verbatim.service.interceptors import ErrorMappingInterceptor, MetricsInterceptor
+from verbatim.service.metrics import Metrics
+from verbatim.service.model_slot import ModelSlot
+from verbatim.service.reload import Loader, Reloader
+from verbatim.service.servicer import SERVICE_NAME, VerbatimServicer
+from verbatim.service.validation import RequestLimits
+from verbatim.store import Store, StoreError
 from verbatim.v1 import verbatim_pb2_grpc as pb_grpc
 
 logger = logging.getLogger(__name__)

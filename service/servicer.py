@@ -13,17 +13,17 @@ from contextlib import contextmanager
 
 from grpc import aio
 
-from models.predictor import Predictor
-from models.taxonomy import Taxonomy
-from models.types import Prediction
-from service import convert
-from service.batcher import Batcher, WorkItem
-from service.errors import NoStore
-from service.metrics import Metrics
-from service.model_slot import ModelSlot
-from service.validation import (RequestLimits, check_account, validate_classify, validate_corrections,
+from verbatim.models.predictor import Predictor
+from verbatim.models.taxonomy import Taxonomy
+from verbatim.models.types import Prediction
+from verbatim.service import convert
+from verbatim.service.batcher import Batcher, WorkItem
+from verbatim.service.errors import NoStore
+from verbatim.service.metrics import Metrics
+from verbatim.service.model_slot import ModelSlot
+from verbatim.service.validation import (RequestLimits, check_account, validate_classify, validate_corrections,
                                 validate_put_tags)
-from store import Store, UnknownAccount, UnknownTag
+from verbatim.store import Store, UnknownAccount, UnknownTag
 from verbatim.v1 import verbatim_pb2 as pb
 from verbatim.v1 import verbatim_pb2_grpc as pb_grpc
 

@@ -11,9 +11,9 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from models.taxonomy import Taxonomy
-from service.errors import InvalidArgument
-from service.requests import SCORE_RANGES, ClassifyRequest, CommentInput
+from verbatim.models.taxonomy import Taxonomy
+from verbatim.service.errors import InvalidArgument
+from verbatim.service.requests import SCORE_RANGES, ClassifyRequest, CommentInput
 
 MAX_ID_CHARS = 256
 

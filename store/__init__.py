@@ -4,13 +4,13 @@ or PostgreSQL (at scale), through SQLAlchemy 2.
 This package never imports grpc or the generated stubs; `service` converts to and from them.
 """
 
-from store.corrections import Action, Correction, Outcome, SubmitResult, validate_correction
-from store.engine import DEFAULT_STORE_URL, STORE_URL_ENV, store_url_from_env
-from store.errors import (CorrectionConflict, InvalidCorrection, InvalidInput, InvalidTaxonomy, SchemaError,
+from verbatim.store.corrections import Action, Correction, Outcome, SubmitResult, validate_correction
+from verbatim.store.engine import DEFAULT_STORE_URL, STORE_URL_ENV, store_url_from_env
+from verbatim.store.errors import (CorrectionConflict, InvalidCorrection, InvalidInput, InvalidTaxonomy, SchemaError,
                           SchemaTooNew, StoreError, TagHasChildren, UnknownAccount, UnknownTag)
-from store.labels import CommentLabels, TagLabel
-from store.migrations import LATEST_VERSION
-from store.store import Store
+from verbatim.store.labels import CommentLabels, TagLabel
+from verbatim.store.migrations import LATEST_VERSION
+from verbatim.store.store import Store
 
 __all__ = [
     "Action", "CommentLabels", "Correction", "CorrectionConflict", "DEFAULT_STORE_URL", "InvalidCorrection",

@@ -6,9 +6,9 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from enum import Enum
 
-from models.types import SENTIMENT_LABELS
-from store.errors import InvalidCorrection
-from store.names import MAX_NAME_LENGTH, name_problem, text_problem
+from verbatim.models.types import SENTIMENT_LABELS
+from verbatim.store.errors import InvalidCorrection
+from verbatim.store.names import MAX_NAME_LENGTH, name_problem, text_problem
 
 
 class Action(str, Enum):

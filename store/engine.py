@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
-from store.errors import StoreError
+from verbatim.store.errors import StoreError
 
 DEFAULT_STORE_URL = "sqlite:///var/verbatim.db"
 STORE_URL_ENV = "VERBATIM_STORE_URL"

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from store.corrections import Action, Correction
+from verbatim.store.corrections import Action, Correction
 
 
 @dataclass(frozen=True)

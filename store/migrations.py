@@ -14,8 +14,8 @@ from sqlalchemy import (JSON, BigInteger, Boolean, CheckConstraint, Column, Conn
                         ForeignKey, Index, Integer, MetaData, String, Table, Text, insert, inspect, select,
                         text, update)
 
-from store.errors import SchemaError, SchemaTooNew
-from store.schema import SchemaVersionRow, UTCDateTime
+from verbatim.store.errors import SchemaError, SchemaTooNew
+from verbatim.store.schema import SchemaVersionRow, UTCDateTime
 
 # Any constant would do: it only has to be the same for every process that migrates this database.
 _PG_MIGRATION_LOCK = 0x76657262_6D696772  # "verbmigr"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from store.errors import InvalidInput
+from verbatim.store.errors import InvalidInput
 
 # The columns are VARCHAR(255); checking here gives the same error on SQLite, which would
 # otherwise accept longer values, and on PostgreSQL, which would fail with a driver error.

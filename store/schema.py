@@ -11,8 +11,8 @@ from sqlalchemy import (JSON, BigInteger, Boolean, CheckConstraint, DateTime, Di
                         Index, Integer, String, Text, TypeDecorator)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from models.taxonomy import Tag
-from store.corrections import Action, Correction
+from verbatim.models.taxonomy import Tag
+from verbatim.store.corrections import Action, Correction
 
 NAME = String(255)
 # SQLite only auto-numbers a column declared exactly INTEGER PRIMARY KEY.

@@ -11,15 +11,15 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from models.taxonomy import DEFAULT_ACCOUNT, DEFAULT_TAXONOMY, Tag, Taxonomy
-from store.corrections import Correction, Outcome, SubmitResult, differing_fields, validate_correction
-from store.engine import WRITE, create_store_engine, store_url_from_env
-from store.errors import CorrectionConflict, InvalidInput, TagHasChildren, UnknownAccount, UnknownTag
-from store.labels import CommentLabels, fold_labels
-from store.migrations import migrate
-from store.names import check_name
-from store.schema import AccountRow, CorrectionRow, TagRow
-from store.tags import checked_tags, validated_taxonomy
+from verbatim.models.taxonomy import DEFAULT_ACCOUNT, DEFAULT_TAXONOMY, Tag, Taxonomy
+from verbatim.store.corrections import Correction, Outcome, SubmitResult, differing_fields, validate_correction
+from verbatim.store.engine import WRITE, create_store_engine, store_url_from_env
+from verbatim.store.errors import CorrectionConflict, InvalidInput, TagHasChildren, UnknownAccount, UnknownTag
+from verbatim.store.labels import CommentLabels, fold_labels
+from verbatim.store.migrations import migrate
+from verbatim.store.names import check_name
+from verbatim.store.schema import AccountRow, CorrectionRow, TagRow
+from verbatim.store.tags import checked_tags, validated_taxonomy
 
 # Serialises correction writers on PostgreSQL, so that arrival order (seq) is commit order and a
 # reader paging with since_id never skips a correction that committed late with a smaller seq.

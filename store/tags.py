@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from models.taxonomy import Tag, Taxonomy, TaxonomyError
-from store.errors import InvalidInput, InvalidTaxonomy
-from store.names import check_name, text_problem
+from verbatim.models.taxonomy import Tag, Taxonomy, TaxonomyError
+from verbatim.store.errors import InvalidInput, InvalidTaxonomy
+from verbatim.store.names import check_name, text_problem
 
 
 def checked_tags(account: str, tags: Iterable[Tag]) -> list[Tag]:

@@ -10,14 +10,14 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import pytest  # noqa: E402
 
-from models.encoder import tiny_random_encoder  # noqa: E402
-from models.predictor import Predictor  # noqa: E402
-from models.registry import Registry, new_version  # noqa: E402
-from models.taxonomy import DEFAULT_ACCOUNT, DEFAULT_TAXONOMY, Tag, Taxonomy  # noqa: E402
-from training.config import TrainingConfig  # noqa: E402
-from training.corpus import Record  # noqa: E402
-from training.evaluate import evaluate  # noqa: E402
-from training.train import train  # noqa: E402
+from verbatim.models.encoder import tiny_random_encoder  # noqa: E402
+from verbatim.models.predictor import Predictor  # noqa: E402
+from verbatim.models.registry import Registry, new_version  # noqa: E402
+from verbatim.models.taxonomy import DEFAULT_ACCOUNT, DEFAULT_TAXONOMY, Tag, Taxonomy  # noqa: E402
+from verbatim.training.config import TrainingConfig  # noqa: E402
+from verbatim.training.corpus import Record  # noqa: E402
+from verbatim.training.evaluate import evaluate  # noqa: E402
+from verbatim.training.train import train  # noqa: E402
 
 # A second account with its own tags, so tests can mix accounts in one batch.
 ACME_ACCOUNT = "acme"

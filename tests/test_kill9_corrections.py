@@ -27,8 +27,8 @@ import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from models.registry import Registry
-from store import Store
+from verbatim.models.registry import Registry
+from verbatim.store import Store
 from verbatim.v1 import verbatim_pb2 as pb
 from verbatim.v1 import verbatim_pb2_grpc as pb_grpc
 

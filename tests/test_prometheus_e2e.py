@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from models.predictor import Predictor
+from verbatim.models.predictor import Predictor
 from tests.service.harness import Harness, classify, comment, serving
 from tests.service.scrape import require_binary
 

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from models.predictor import Predictor
+from verbatim.models.predictor import Predictor
 from tests.service.harness import serving
 
 README = Path(__file__).resolve().parents[1] / "README.md"

@@ -1,4 +1,4 @@
-"""`python -m training retrain`: the retraining job of DESIGN §5, for cron or by hand.
+"""`python -m verbatim.training retrain`: the retraining job of DESIGN §5, for cron or by hand.
 
 Exit codes: 0 promoted or nothing new, 3 challenger rejected, 2 usage or configuration
 error (the message names the flag), 4 another retrain holds the lock, 1 the run failed
@@ -14,7 +14,9 @@ import os
 import sys
 from pathlib import Path
 
-DEFAULT_REGISTRY = "var/registry"
+from verbatim.models.registry import DEFAULT_REGISTRY, REGISTRY_ENV, registry_path
+from verbatim.store.engine import DEFAULT_STORE_URL, STORE_URL_ENV
+
 EXIT_USAGE, EXIT_REJECTED, EXIT_BUSY = 2, 3, 4
 # Config errors name the dataclass field; the user knows the flag.
 _FLAGS = {"RetrainConfig.margin": "--margin", "RetrainConfig.min_gate_comments": "--min-gate-comments",
@@ -22,7 +24,7 @@ _FLAGS = {"RetrainConfig.margin": "--margin", "RetrainConfig.min_gate_comments":
 
 
 def add_retrain_arguments(parser: argparse.ArgumentParser) -> None:
-    """The retrain flags, shared by `python -m training retrain` and `verbatim retrain`."""
+    """The retrain flags, shared by `python -m verbatim.training retrain` and `verbatim retrain`."""
     parser.add_argument("--heads-only", action="store_true",
                         help="retrain only the heads on the champion's frozen embeddings (seconds)")
     parser.add_argument("--margin", type=float,
@@ -34,9 +36,9 @@ def add_retrain_arguments(parser: argparse.ArgumentParser) -> None:
                              "comments (default 30), and an account is split into train/dev/held-out only "
                              "once it has that many to hold out; a smaller one trains on all its comments")
     parser.add_argument("--force", action="store_true", help="train even if nothing changed since the champion")
-    parser.add_argument("--registry", help=f"registry directory (env VERBATIM_REGISTRY, default {DEFAULT_REGISTRY})")
-    parser.add_argument("--store-url", help="SQLAlchemy URL of the store (env VERBATIM_STORE_URL, "
-                                            "default sqlite:///var/verbatim.db)")
+    parser.add_argument("--registry", help=f"registry directory (env {REGISTRY_ENV}, default {DEFAULT_REGISTRY})")
+    parser.add_argument("--store-url", help=f"SQLAlchemy URL of the store (env {STORE_URL_ENV}, "
+                                            f"default {DEFAULT_STORE_URL})")
     parser.add_argument("--epochs", type=int, help="epochs of the full path, or of the heads with --heads-only")
     parser.add_argument("--json", action="store_true", help="print the whole report as JSON on stdout")
 
@@ -45,10 +47,10 @@ def run_retrain(args: argparse.Namespace) -> int:
     """Run one retrain from parsed flags and return the process exit code."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from models.registry import Registry
-    from store import Store, StoreError, store_url_from_env
-    from training.lock import LockBusy
-    from training.retrain import RETRAIN_TRAINING, RetrainConfig, RetrainError, retrain
+    from verbatim.models.registry import Registry
+    from verbatim.store import Store, StoreError, store_url_from_env
+    from verbatim.training.lock import LockBusy
+    from verbatim.training.retrain import RETRAIN_TRAINING, RetrainConfig, RetrainError, retrain
 
     try:
         config = RetrainConfig(heads_only=args.heads_only, force=args.force)
@@ -76,7 +78,7 @@ def run_retrain(args: argparse.Namespace) -> int:
         return _fail(f"--store-url: {exc}")
     except (SQLAlchemyError, ImportError, OSError) as exc:  # unreachable server, bad credentials, no driver
         return _fail(f"--store-url: cannot open the store at {url!r}: {exc}")
-    registry = Registry(Path(args.registry or os.environ.get("VERBATIM_REGISTRY") or DEFAULT_REGISTRY))
+    registry = Registry(registry_path(args.registry))
     try:
         with store:
             report = retrain(store, registry, config)
@@ -103,7 +105,7 @@ def _fail(message: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m training", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m verbatim.training", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     retrain = sub.add_parser("retrain", help="train a challenger from the store's corrections; promote it if "

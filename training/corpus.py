@@ -8,8 +8,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from models.taxonomy import DEFAULT_ACCOUNT, Taxonomy
-from models.types import SENTIMENT_LABELS
+from verbatim.models.taxonomy import DEFAULT_ACCOUNT, Taxonomy
+from verbatim.models.types import SENTIMENT_LABELS
 
 SEED_DIR = Path(__file__).parent / "data"
 SPLITS = ("train", "dev", "test")

@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 
-from models.taxonomy import DEFAULT_ACCOUNT, Taxonomy
-from store import Action, CommentLabels, Correction, Store
-from training.corpus import Record
+from verbatim.models.taxonomy import DEFAULT_ACCOUNT, Taxonomy
+from verbatim.store import Action, CommentLabels, Correction, Store
+from verbatim.training.corpus import Record
 
 
 def comment_record(labels: CommentLabels, taxonomy: Taxonomy) -> Record | None:

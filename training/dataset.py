@@ -9,10 +9,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from models.labels import LabelSpace
-from models.taxonomy import DEFAULT_ACCOUNT, DEFAULT_TAXONOMY
-from models.types import SENTIMENT_LABELS
-from training.corpus import Record
+from verbatim.models.labels import LabelSpace
+from verbatim.models.taxonomy import DEFAULT_ACCOUNT, DEFAULT_TAXONOMY
+from verbatim.models.types import SENTIMENT_LABELS
+from verbatim.training.corpus import Record
 
 IGNORE = -100
 

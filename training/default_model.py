@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import time
 
-from models.registry import Registry, new_version
-from models.taxonomy import DEFAULT_ACCOUNT, DEFAULT_TAXONOMY
-from training.config import TrainingConfig
-from training.corpus import fingerprint, seed_split
-from training.evaluate import evaluate
-from training.train import EncoderFactory, train
-from models.encoder import load_base_encoder
-from models.predictor import Predictor
+from verbatim.models.registry import Registry, new_version
+from verbatim.models.taxonomy import DEFAULT_ACCOUNT, DEFAULT_TAXONOMY
+from verbatim.training.config import TrainingConfig
+from verbatim.training.corpus import fingerprint, seed_split
+from verbatim.training.evaluate import evaluate
+from verbatim.training.train import EncoderFactory, train
+from verbatim.models.encoder import load_base_encoder
+from verbatim.models.predictor import Predictor
 
 
 def train_default_model(registry: Registry, config: TrainingConfig = TrainingConfig(),

@@ -8,11 +8,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from models.predictor import Predictor
-from models.rules import KeywordRules
-from models.taxonomy import Taxonomy
-from models.types import SENTIMENT_LABELS
-from training.corpus import Record
+from verbatim.models.predictor import Predictor
+from verbatim.models.rules import KeywordRules
+from verbatim.models.taxonomy import Taxonomy
+from verbatim.models.types import SENTIMENT_LABELS
+from verbatim.training.corpus import Record
 
 
 def _prf(tp: int, fp: int, fn: int) -> dict[str, float]:

@@ -23,15 +23,15 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from models.artifact import Artifact, ArtifactMeta
-from models.labels import LabelSpace
-from models.network import ThemeSentimentNet
-from models.taxonomy import Taxonomy
-from training.corpus import Record, fingerprint
-from training.dataset import IGNORE, build_training_set
-from training.lock import atomic_write
-from training.tag_counts import learn_tag_counts
-from training.train import tune_on_dev
+from verbatim.models.artifact import Artifact, ArtifactMeta
+from verbatim.models.labels import LabelSpace
+from verbatim.models.network import ThemeSentimentNet
+from verbatim.models.taxonomy import Taxonomy
+from verbatim.training.corpus import Record, fingerprint
+from verbatim.training.dataset import IGNORE, build_training_set
+from verbatim.training.lock import atomic_write
+from verbatim.training.tag_counts import learn_tag_counts
+from verbatim.training.train import tune_on_dev
 
 
 @dataclass(frozen=True)

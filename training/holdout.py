@@ -13,11 +13,11 @@ from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from models.taxonomy import DEFAULT_ACCOUNT, DEFAULT_TAXONOMY, Taxonomy
-from store import Store
-from training.corpus import SPLITS, Record, seed_split
-from training.corrections import correction_records, replace_seed
-from training.retrain_report import MIN_GATE_COMMENTS
+from verbatim.models.taxonomy import DEFAULT_ACCOUNT, DEFAULT_TAXONOMY, Taxonomy
+from verbatim.store import Store
+from verbatim.training.corpus import SPLITS, Record, seed_split
+from verbatim.training.corrections import correction_records, replace_seed
+from verbatim.training.retrain_report import MIN_GATE_COMMENTS
 
 TRAIN, DEV, HELDOUT = "train", "dev", "heldout"
 SEED_TO_SPLIT = {"train": TRAIN, "dev": DEV, "test": HELDOUT}

@@ -21,7 +21,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from training.corpus import Record
+from verbatim.training.corpus import Record
 
 LINEAGE_FILE = "trained_comments.json"
 

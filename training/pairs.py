@@ -18,10 +18,10 @@ import torch
 from torch.nn import functional as F
 from tqdm.auto import tqdm
 
-from models.encoder import PreTrainedModel, PreTrainedTokenizerBase
-from models.network import mean_pool
-from training.config import TrainingConfig
-from training.corpus import Record
+from verbatim.models.encoder import PreTrainedModel, PreTrainedTokenizerBase
+from verbatim.models.network import mean_pool
+from verbatim.training.config import TrainingConfig
+from verbatim.training.corpus import Record
 
 Pair = tuple[str, str, float]  # text, text, target cosine similarity
 

@@ -15,23 +15,23 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from models.artifact import Artifact, ArtifactError
-from models.encoder import load_base_encoder
-from models.labels import LabelSpace
-from models.predictor import Predictor
-from models.registry import Registry, RegistryError, new_version
-from models.taxonomy import DEFAULT_ACCOUNT
-from store import Store
-from training.config import TrainingConfig
-from training.corpus import Record, fingerprint
-from training.evaluate import Outcomes, evaluate, evaluate_with_outcomes
-from training.heads_only import EmbeddingCache, HeadsConfig, lookup_artifact, stack, train_heads, tune_heads
-from training.holdout import HoldoutConfig, Splits, build_splits, dataset_counts
-from training.lineage import Learned, learned_from, read_learned, unseen, write_learned
-from training.lock import RetrainLock, remove_leftovers
-from training.retrain_report import MIN_GATE_COMMENTS, REPORTS_DIR, Decision, RetrainReport, gate_checks
-from training.train import EncoderFactory, train
-from training.warm_start import artifact_encoder, freezing
+from verbatim.models.artifact import Artifact, ArtifactError
+from verbatim.models.encoder import load_base_encoder
+from verbatim.models.labels import LabelSpace
+from verbatim.models.predictor import Predictor
+from verbatim.models.registry import Registry, RegistryError, new_version
+from verbatim.models.taxonomy import DEFAULT_ACCOUNT
+from verbatim.store import Store
+from verbatim.training.config import TrainingConfig
+from verbatim.training.corpus import Record, fingerprint
+from verbatim.training.evaluate import Outcomes, evaluate, evaluate_with_outcomes
+from verbatim.training.heads_only import EmbeddingCache, HeadsConfig, lookup_artifact, stack, train_heads, tune_heads
+from verbatim.training.holdout import HoldoutConfig, Splits, build_splits, dataset_counts
+from verbatim.training.lineage import Learned, learned_from, read_learned, unseen, write_learned
+from verbatim.training.lock import RetrainLock, remove_leftovers
+from verbatim.training.retrain_report import MIN_GATE_COMMENTS, REPORTS_DIR, Decision, RetrainReport, gate_checks
+from verbatim.training.train import EncoderFactory, train
+from verbatim.training.warm_start import artifact_encoder, freezing
 
 CACHE_DIR = "cache"
 LOCK_FILE = "retrain.lock"

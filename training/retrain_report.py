@@ -9,10 +9,10 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from models.taxonomy import DEFAULT_ACCOUNT
-from training.evaluate import Outcomes
-from training.lock import atomic_write
-from training.paired_bootstrap import Statistic, accuracy, delta_upper_bound, micro_f1
+from verbatim.models.taxonomy import DEFAULT_ACCOUNT
+from verbatim.training.evaluate import Outcomes
+from verbatim.training.lock import atomic_write
+from verbatim.training.paired_bootstrap import Statistic, accuracy, delta_upper_bound, micro_f1
 
 REPORTS_DIR = "reports"
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 
-from models.artifact import Artifact
-from models.predictor import Predictor, Scores
-from models.tag_count import MIN_COMMENTS, TagCount, learn_tag_count
-from models.taxonomy import Taxonomy
-from training.corpus import Record
-from training.evaluate import theme_report
+from verbatim.models.artifact import Artifact
+from verbatim.models.predictor import Predictor, Scores
+from verbatim.models.tag_count import MIN_COMMENTS, TagCount, learn_tag_count
+from verbatim.models.taxonomy import Taxonomy
+from verbatim.training.corpus import Record
+from verbatim.training.evaluate import theme_report
 
 DEV_GAIN = 0.01  # dev micro-F1 a looser option must add before it overrides what the labels show
 

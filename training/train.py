@@ -14,19 +14,19 @@ import torch
 from torch.nn import functional as F
 from tqdm.auto import tqdm
 
-from models.artifact import Artifact, ArtifactMeta
-from models.encoder import PreTrainedModel, PreTrainedTokenizerBase, load_base_encoder
-from models.labels import LabelSpace
-from models.network import ThemeSentimentNet
-from models.predictor import Predictor
-from models.rules import KeywordRules
-from models.taxonomy import Taxonomy
-from models.thresholds import tune_thresholds
-from training.config import TrainingConfig
-from training.corpus import Record, fingerprint
-from training.dataset import IGNORE, build_training_set, iterate, length_bucketed_batches
-from training.pairs import account_pairs, contrast
-from training.tag_counts import choose_on_dev, learn_tag_counts
+from verbatim.models.artifact import Artifact, ArtifactMeta
+from verbatim.models.encoder import PreTrainedModel, PreTrainedTokenizerBase, load_base_encoder
+from verbatim.models.labels import LabelSpace
+from verbatim.models.network import ThemeSentimentNet
+from verbatim.models.predictor import Predictor
+from verbatim.models.rules import KeywordRules
+from verbatim.models.taxonomy import Taxonomy
+from verbatim.models.thresholds import tune_thresholds
+from verbatim.training.config import TrainingConfig
+from verbatim.training.corpus import Record, fingerprint
+from verbatim.training.dataset import IGNORE, build_training_set, iterate, length_bucketed_batches
+from verbatim.training.pairs import account_pairs, contrast
+from verbatim.training.tag_counts import choose_on_dev, learn_tag_counts
 
 EncoderFactory = Callable[[], tuple[PreTrainedModel, PreTrainedTokenizerBase]]
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, cast
 
-from models.artifact import ENCODER_DIR
-from models.encoder import AutoModel, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
-from training.train import EncoderFactory
+from verbatim.models.artifact import ENCODER_DIR
+from verbatim.models.encoder import AutoModel, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
+from verbatim.training.train import EncoderFactory
 
 
 def artifact_encoder(directory: Path) -> EncoderFactory:

@@ -10,23 +10,20 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from verbatim.models.backend_names import BACKENDS, DEFAULT_BACKEND
+from verbatim.models.registry import DEFAULT_REGISTRY, REGISTRY_ENV, registry_path
+
 if TYPE_CHECKING:
     from verbatim.v1.verbatim_pb2 import ClassifiedComment
 
-DEFAULT_REGISTRY = "var/registry"
-
-
-def _registry_path(args: argparse.Namespace) -> Path:
-    return Path(args.registry or os.environ.get("VERBATIM_REGISTRY") or DEFAULT_REGISTRY)
-
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from models.registry import Registry
-    from training.config import TrainingConfig
-    from training.default_model import train_default_model
+    from verbatim.models.registry import Registry
+    from verbatim.training.config import TrainingConfig
+    from verbatim.training.default_model import train_default_model
 
     config = TrainingConfig.from_overrides(epochs=args.epochs, seed=args.seed)
-    registry = Registry(_registry_path(args))
+    registry = Registry(registry_path(args.registry))
     version = train_default_model(registry, config)
     report = json.loads((registry.path(version) / "artifact.json").read_text())["evaluation"]["seed_test"]
     print(f"trained and promoted {version} into {registry.root}")
@@ -37,12 +34,12 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from models.predictor import Predictor, UnknownAccountError
-    from models.registry import Registry, RegistryError
-    from training.corpus import CorpusError, load_records
-    from training.evaluate import evaluate
+    from verbatim.models.predictor import Predictor, UnknownAccountError
+    from verbatim.models.registry import Registry, RegistryError
+    from verbatim.training.corpus import CorpusError, load_records
+    from verbatim.training.evaluate import evaluate
 
-    registry = Registry(_registry_path(args))
+    registry = Registry(registry_path(args.registry))
     try:
         path = registry.path(args.model) if args.model else registry.champion_path()
     except RegistryError as exc:
@@ -63,7 +60,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_retrain(args: argparse.Namespace) -> int:
-    from training.__main__ import run_retrain
+    from verbatim.training.__main__ import run_retrain
 
     return run_retrain(args)
 
@@ -73,10 +70,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import functools
     import logging
 
-    from models.loading import load_predictor
-    from models.registry import Registry, RegistryError
-    from service.config import ConfigError, ServiceConfig
-    from service.server import run
+    from verbatim.models.loading import load_predictor
+    from verbatim.models.registry import Registry, RegistryError
+    from verbatim.service.config import ConfigError, ServiceConfig
+    from verbatim.service.server import run
 
     try:
         config = ServiceConfig.from_sources({name: getattr(args, name) for name in _service_settings()})
@@ -89,7 +86,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except RegistryError as exc:
         return _fail(f"the registry's champion is broken: {exc}")
     if champion is None:
-        from training.default_model import train_default_model
+        from verbatim.training.default_model import train_default_model
 
         print(f"no champion in {registry.root}: training the default model first (takes minutes)", file=sys.stderr)
         try:
@@ -126,9 +123,9 @@ def cmd_classify(args: argparse.Namespace) -> int:
 
 
 def cmd_bench_serve(args: argparse.Namespace) -> int:
-    from service.config import ConfigError, ServiceConfig
-    from training.bench_report import format_table
-    from training.bench_serve import BenchConfig, run
+    from verbatim.service.config import ConfigError, ServiceConfig
+    from verbatim.bench.report import format_table
+    from verbatim.bench.serve import BenchConfig, run
 
     known = set(_service_settings())
     server_env: dict[str, str] = {}
@@ -143,7 +140,7 @@ def cmd_bench_serve(args: argparse.Namespace) -> int:
         service = ServiceConfig.from_sources({}, env=os.environ | server_env)
     except ConfigError as exc:
         return _fail(str(exc))
-    registry = _registry_path(args)
+    registry = registry_path(args.registry)
     make = BenchConfig.quick if args.quick else BenchConfig
     overrides = {k: v for k, v in (("repeats", args.repeats), ("seconds", args.seconds)) if v is not None}
     config = make(registry=registry, backend=service.backend, threads=service.threads,  # type: ignore[operator]
@@ -161,10 +158,12 @@ def cmd_bench_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_bench_corrections(args: argparse.Namespace) -> int:
-    from training.bench_corrections import config_from_args, format_table, run
+    from verbatim.bench.corrections import config_from_args, format_table, run
+    from verbatim.bench.logreg import require_scikit_learn
 
     try:
-        report = run(config_from_args(args, _registry_path(args)))
+        require_scikit_learn()  # before minutes of retraining, not after
+        report = run(config_from_args(args, registry_path(args.registry)))
     except (RuntimeError, ValueError) as exc:  # ValueError: a data file that cannot be used (CorpusError)
         return _fail(str(exc))
     print(json.dumps(report, indent=2) if args.json else format_table(report))
@@ -200,7 +199,7 @@ def _format_comment(comment: ClassifiedComment, model_version: str) -> str:
 
 
 def _service_settings() -> list[str]:
-    from service.config import ServiceConfig
+    from verbatim.service.config import ServiceConfig
 
     return [f.name for f in dataclasses.fields(ServiceConfig)]
 
@@ -219,7 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     train = sub.add_parser("train", help="train the default model from the seed corpus and promote it")
-    train.add_argument("--registry", help=f"registry directory (env VERBATIM_REGISTRY, default {DEFAULT_REGISTRY})")
+    train.add_argument("--registry", help=f"registry directory (env {REGISTRY_ENV}, default {DEFAULT_REGISTRY})")
     train.add_argument("--epochs", type=int, help="override the number of epochs")
     train.add_argument("--seed", type=int, help="override the random seed")
     train.set_defaults(func=cmd_train)
@@ -228,17 +227,17 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--data", required=True, help="JSONL in the seed record format")
     evaluate.add_argument("--model", help="model version (default: the champion)")
     evaluate.add_argument("--account", default="default", help="account whose tags to evaluate")
-    evaluate.add_argument("--registry", help=f"registry directory (env VERBATIM_REGISTRY, default {DEFAULT_REGISTRY})")
+    evaluate.add_argument("--registry", help=f"registry directory (env {REGISTRY_ENV}, default {DEFAULT_REGISTRY})")
     evaluate.set_defaults(func=cmd_evaluate)
 
-    from training.__main__ import add_retrain_arguments
+    from verbatim.training.__main__ import add_retrain_arguments
 
     retrain = sub.add_parser("retrain", help="learn from the store's corrections: train a challenger and promote it "
-                                             "if it is not worse than the champion (python -m training retrain)")
+                                             "if it is not worse than the champion (python -m verbatim.training retrain)")
     add_retrain_arguments(retrain)
     retrain.set_defaults(func=cmd_retrain)
 
-    from service.config import ServiceConfig
+    from verbatim.service.config import ServiceConfig
 
     serve = sub.add_parser("serve", help="serve the registry's champion over gRPC (trains one first if none)")
     for setting in dataclasses.fields(ServiceConfig):
@@ -260,9 +259,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench_serve = bench.add_parser("serve", help="serving benchmark: in-process ceiling vs verbatim serve vs a naive "
                                                  "server, over loopback (minutes; --quick for seconds)")
     bench_serve.add_argument("--registry",
-                             help=f"registry directory, only read (env VERBATIM_REGISTRY, default {DEFAULT_REGISTRY})")
-    bench_serve.add_argument("--backend", choices=("torch", "onnx"),
-                             help="inference backend (default VERBATIM_BACKEND, else onnx)")
+                             help=f"registry directory, only read (env {REGISTRY_ENV}, default {DEFAULT_REGISTRY})")
+    bench_serve.add_argument("--backend", choices=BACKENDS,
+                             help=f"inference backend (default VERBATIM_BACKEND, else {DEFAULT_BACKEND})")
     bench_serve.add_argument("--set", action="append", default=[], metavar="SETTING=VALUE",
                              help="a server setting for verbatim serve, e.g. max_delay_ms=2 (repeatable)")
     bench_serve.add_argument("--repeats", type=int, help="interleaved repeats per setting (default 3)")
@@ -274,8 +273,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench_corrections = bench.add_parser("corrections", help="learning benchmark: replay labelled data as corrections "
                                                              "through gRPC, retrain, measure (about 40 min; --quick)")
     bench_corrections.add_argument("--registry", help="registry whose champion to start from, only read (env "
-                                                      f"VERBATIM_REGISTRY, default {DEFAULT_REGISTRY})")
-    from training.bench_corrections import add_arguments as add_bench_corrections_arguments
+                                                      f"{REGISTRY_ENV}, default {DEFAULT_REGISTRY})")
+    from verbatim.bench.corrections import add_arguments as add_bench_corrections_arguments
 
     add_bench_corrections_arguments(bench_corrections)
     bench_corrections.set_defaults(func=cmd_bench_corrections)

@@ -3,13 +3,13 @@ import json
 import numpy as np
 import pytest
 
-from models.artifact import Artifact, ArtifactError, ArtifactMeta
-from models.encoder import tiny_random_encoder
-from models.labels import LabelSpace
-from models.network import ThemeSentimentNet
-from models.predictor import Predictor, UnknownAccountError
-from models.tag_count import TagCount
-from models.taxonomy import DEFAULT_ACCOUNT, DEFAULT_TAXONOMY
+from verbatim.models.artifact import Artifact, ArtifactError, ArtifactMeta
+from verbatim.models.encoder import tiny_random_encoder
+from verbatim.models.labels import LabelSpace
+from verbatim.models.network import ThemeSentimentNet
+from verbatim.models.predictor import Predictor, UnknownAccountError
+from verbatim.models.tag_count import TagCount
+from verbatim.models.taxonomy import DEFAULT_ACCOUNT, DEFAULT_TAXONOMY
 
 
 def _tiny_artifact() -> Artifact:
@@ -81,7 +81,7 @@ def test_predict_returns_domain_objects_in_order() -> None:
 
 
 def test_live_taxonomies_override_the_artifact() -> None:
-    from models.taxonomy import Tag, Taxonomy
+    from verbatim.models.taxonomy import Tag, Taxonomy
 
     predictor = Predictor(_tiny_artifact())
     live = predictor.with_taxonomies({

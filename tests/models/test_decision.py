@@ -1,7 +1,7 @@
-from models.decision import TagScore, decide_tags, needs_review
-from models.tag_count import TagCount
-from models.taxonomy import DEFAULT_TAXONOMY, Tag, Taxonomy
-from models.types import TagSource
+from verbatim.models.decision import TagScore, decide_tags, needs_review
+from verbatim.models.tag_count import TagCount
+from verbatim.models.taxonomy import DEFAULT_TAXONOMY, Tag, Taxonomy
+from verbatim.models.types import TagSource
 
 
 def _by_name(tags):

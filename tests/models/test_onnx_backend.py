@@ -9,19 +9,19 @@ import pytest
 pytest.importorskip("onnxruntime")
 onnx = pytest.importorskip("onnx")
 
-from models import onnx_backend  # noqa: E402
-from models.artifact import Artifact, ArtifactMeta  # noqa: E402
-from models.encoder import tiny_random_encoder  # noqa: E402
-from models.labels import LabelSpace  # noqa: E402
-from models.loading import BACKENDS, load_predictor  # noqa: E402
-from models.network import ThemeSentimentNet  # noqa: E402
-from models.onnx_backend import OnnxBackend, OnnxExportError, export_onnx, onnx_model_path  # noqa: E402
-from models.predictor import Predictor  # noqa: E402
-from models.taxonomy import DEFAULT_ACCOUNT, DEFAULT_TAXONOMY  # noqa: E402
+from verbatim.models import onnx_backend  # noqa: E402
+from verbatim.models.artifact import Artifact, ArtifactMeta  # noqa: E402
+from verbatim.models.encoder import tiny_random_encoder  # noqa: E402
+from verbatim.models.labels import LabelSpace  # noqa: E402
+from verbatim.models.loading import BACKENDS, load_predictor  # noqa: E402
+from verbatim.models.network import ThemeSentimentNet  # noqa: E402
+from verbatim.models.onnx_backend import OnnxBackend, OnnxExportError, export_onnx, onnx_model_path  # noqa: E402
+from verbatim.models.predictor import Predictor  # noqa: E402
+from verbatim.models.taxonomy import DEFAULT_ACCOUNT, DEFAULT_TAXONOMY  # noqa: E402
 
 # On this tiny random model int8 moved probabilities by at most 7.5e-5 over the 350 seed dev
 # comments; 1e-3 leaves room for other CPUs' kernels. Its weights are small and its activations
-# free of outliers, so this checks the export, not the real model's error: training.parity
+# free of outliers, so this checks the export, not the real model's error: bench.parity
 # measures that (up to ~0.1 per probability on the trained MiniLM).
 INT8_TOLERANCE = 1e-3
 FP32_TOLERANCE = 1e-4

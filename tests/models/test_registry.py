@@ -1,6 +1,8 @@
+from pathlib import Path
+
 import pytest
 
-from models.registry import Registry, RegistryError, new_version
+from verbatim.models.registry import Registry, RegistryError, new_version
 
 
 def test_stage_publishes_only_on_success(tmp_path) -> None:
@@ -45,3 +47,13 @@ def test_unknown_versions_are_refused(tmp_path) -> None:
 def test_versions_sort_by_time() -> None:
     first, second = new_version("abc"), new_version("abc")
     assert first < second and first.endswith("-abc")
+
+
+def test_registry_path_flag_beats_environment_beats_default(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from verbatim.models.registry import registry_path
+
+    monkeypatch.delenv("VERBATIM_REGISTRY", raising=False)
+    assert registry_path() == Path("var/registry")
+    monkeypatch.setenv("VERBATIM_REGISTRY", str(tmp_path / "env"))
+    assert registry_path() == tmp_path / "env"
+    assert registry_path(str(tmp_path / "flag")) == tmp_path / "flag"

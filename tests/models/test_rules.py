@@ -1,5 +1,5 @@
-from models.rules import KeywordRules
-from models.taxonomy import DEFAULT_TAXONOMY, Tag, Taxonomy
+from verbatim.models.rules import KeywordRules
+from verbatim.models.taxonomy import DEFAULT_TAXONOMY, Tag, Taxonomy
 
 
 def test_whole_words_only_and_case_insensitive() -> None:

@@ -1,5 +1,5 @@
-from models.tag_count import MIN_COMMENTS, TagCount, leaf_count, learn_tag_count
-from models.taxonomy import DEFAULT_TAXONOMY, Tag, Taxonomy
+from verbatim.models.tag_count import MIN_COMMENTS, TagCount, leaf_count, learn_tag_count
+from verbatim.models.taxonomy import DEFAULT_TAXONOMY, Tag, Taxonomy
 
 FLAT = Taxonomy((Tag("food"), Tag("service"), Tag("price")))
 

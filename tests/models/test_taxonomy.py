@@ -1,6 +1,6 @@
 import pytest
 
-from models.taxonomy import DEFAULT_TAXONOMY, Tag, Taxonomy, TaxonomyError
+from verbatim.models.taxonomy import DEFAULT_TAXONOMY, Tag, Taxonomy, TaxonomyError
 
 
 def test_default_taxonomy_shape() -> None:

@@ -1,6 +1,6 @@
 import numpy as np
 
-from models.thresholds import DEFAULT_THRESHOLD, tune_thresholds, f1
+from verbatim.models.thresholds import DEFAULT_THRESHOLD, tune_thresholds, f1
 
 
 def _column_f1(predicted: np.ndarray, truth: np.ndarray) -> float:

@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from models.predictor import Predictor
+from verbatim.models.predictor import Predictor
 from tests.service.harness import Harness, serving
 
 

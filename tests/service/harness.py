@@ -15,11 +15,11 @@ import numpy as np
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from models.predictor import Predictor, Scores
-from models.types import Prediction
-from service.config import ServiceConfig
-from service.model_slot import ModelSlot
-from service.server import VerbatimServer
+from verbatim.models.predictor import Predictor, Scores
+from verbatim.models.types import Prediction
+from verbatim.service.config import ServiceConfig
+from verbatim.service.model_slot import ModelSlot
+from verbatim.service.server import VerbatimServer
 from verbatim.v1 import verbatim_pb2 as pb
 from verbatim.v1 import verbatim_pb2_grpc as pb_grpc
 

@@ -10,10 +10,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from models.predictor import Scores
-from models.types import Prediction, Sentiment, TagPrediction, TagSource
-from service.batcher import Batcher, WorkItem, plan_passes
-from service.errors import DeadlineExpired, QueueFull, ShuttingDown
+from verbatim.models.predictor import Scores
+from verbatim.models.types import Prediction, Sentiment, TagPrediction, TagSource
+from verbatim.service.batcher import Batcher, WorkItem, plan_passes
+from verbatim.service.errors import DeadlineExpired, QueueFull, ShuttingDown
 
 
 class FakePredictor:

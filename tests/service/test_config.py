@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from service.config import ConfigError, ServiceConfig
+from verbatim.service.config import ConfigError, ServiceConfig
 from verbatim import cli
 
 
@@ -90,7 +90,7 @@ def test_serve_prints_the_config_error_and_exits_2(capsys: pytest.CaptureFixture
 
 
 def test_new_settings_are_checked_at_start_up() -> None:
-    from service.config import ConfigError, ServiceConfig
+    from verbatim.service.config import ConfigError, ServiceConfig
 
     with pytest.raises(ConfigError, match="VERBATIM_BACKEND is 'tensorflow': expected one of torch, onnx"):
         ServiceConfig.from_sources(env={"VERBATIM_BACKEND": "tensorflow"})

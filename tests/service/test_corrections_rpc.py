@@ -12,8 +12,8 @@ import grpc
 import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from models.predictor import Predictor
-from store import Action, Store
+from verbatim.models.predictor import Predictor
+from verbatim.store import Action, Store
 from tests.service.harness import Harness, rpc_error, serving
 from verbatim.v1 import verbatim_pb2 as pb
 

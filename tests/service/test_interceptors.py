@@ -3,9 +3,9 @@ from __future__ import annotations
 import grpc
 import pytest
 
-from service.errors import (DeadlineExpired, InvalidArgument, ModelNotReady, QueueFull, ServiceError, ShuttingDown,
+from verbatim.service.errors import (DeadlineExpired, InvalidArgument, ModelNotReady, QueueFull, ServiceError, ShuttingDown,
                             Unimplemented)
-from service.interceptors import status_code
+from verbatim.service.interceptors import status_code
 
 
 @pytest.mark.parametrize(("error", "code"), [

@@ -22,14 +22,14 @@ from pathlib import Path
 import grpc
 import pytest
 
-from models.artifact import Artifact
-from models.predictor import Predictor
-from models.registry import Registry
-from models.taxonomy import DEFAULT_TAXONOMY
-from service.batcher import Batcher, WorkItem
-from service.metrics import Metrics, capped_buckets
-from service.server import ServerStartError, VerbatimServer
-from store.corrections import Action, Correction, Outcome, SubmitResult
+from verbatim.models.artifact import Artifact
+from verbatim.models.predictor import Predictor
+from verbatim.models.registry import Registry
+from verbatim.models.taxonomy import DEFAULT_TAXONOMY
+from verbatim.service.batcher import Batcher, WorkItem
+from verbatim.service.metrics import Metrics, capped_buckets
+from verbatim.service.server import ServerStartError, VerbatimServer
+from verbatim.store.corrections import Action, Correction, Outcome, SubmitResult
 from tests.service.harness import Harness, RecordingPredictor, classify, comment, config, rpc_error, serving
 from tests.service.scrape import label_values, parse, scrape_text, value
 from verbatim.v1 import verbatim_pb2 as pb

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from models.predictor import Predictor
-from service.errors import ModelNotReady
-from service.model_slot import ModelSlot
+from verbatim.models.predictor import Predictor
+from verbatim.service.errors import ModelNotReady
+from verbatim.service.model_slot import ModelSlot
 
 
 def test_an_empty_slot_is_not_ready() -> None:

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import grpc
 
-from models.predictor import Predictor
-from models.registry import Registry
+from verbatim.models.predictor import Predictor
+from verbatim.models.registry import Registry
 from tests.service.harness import classify, comment, rpc_error, serving
 from tests.service.scrape import parse, require_binary, scrape_text
 

@@ -16,17 +16,17 @@ from pathlib import Path
 import pytest
 from grpc_health.v1 import health_pb2
 
-from models.artifact import HEADS_FILE, META_FILE
-from models.loading import load_predictor
-from models.predictor import Predictor
-from models.registry import Registry, new_version
-from service.server import run
-from store import LATEST_VERSION, Store
+from verbatim.models.artifact import HEADS_FILE, META_FILE
+from verbatim.models.loading import load_predictor
+from verbatim.models.predictor import Predictor
+from verbatim.models.registry import Registry, new_version
+from verbatim.service.server import run
+from verbatim.store import LATEST_VERSION, Store
 from tests.service.harness import (Harness, RecordingPredictor, classify, comment, config, health_of, serving,
                                    wait_until)
 from verbatim.v1 import verbatim_pb2 as pb
 
-RELOAD_LOGGER = "service.reload"
+RELOAD_LOGGER = "verbatim.service.reload"
 
 
 @pytest.fixture()

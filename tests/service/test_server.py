@@ -7,9 +7,9 @@ import pytest
 from grpc_health.v1 import health_pb2
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
-from models.predictor import Predictor
-from service.server import ServerStartError, VerbatimServer
-from service.servicer import SERVICE_NAME
+from verbatim.models.predictor import Predictor
+from verbatim.service.server import ServerStartError, VerbatimServer
+from verbatim.service.servicer import SERVICE_NAME
 from tests.service.harness import (Harness, RecordingPredictor, classify, comment, config, health_of, rpc_error,
                                    serving, wait_until)
 from verbatim.v1 import verbatim_pb2 as pb

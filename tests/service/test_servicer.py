@@ -11,8 +11,8 @@ import grpc
 import pytest
 from google.protobuf.json_format import MessageToDict
 
-from models.predictor import Predictor
-from models.taxonomy import Tag, Taxonomy
+from verbatim.models.predictor import Predictor
+from verbatim.models.taxonomy import Tag, Taxonomy
 from tests.service.harness import Harness, RecordingPredictor, classify, comment, rpc_error, serving, wait_until
 from verbatim.v1 import verbatim_pb2 as pb
 
@@ -172,7 +172,7 @@ def test_concurrent_requests_share_batches(tiny_predictor: Predictor) -> None:
 def test_an_unexpected_error_is_internal_without_leaking_details(tiny_predictor: Predictor,
                                                                  caplog: pytest.LogCaptureFixture) -> None:
     broken = RecordingPredictor(tiny_predictor, fail=True)
-    with caplog.at_level(logging.ERROR, logger="service.interceptors"), serving(broken) as h:
+    with caplog.at_level(logging.ERROR, logger="verbatim.service.interceptors"), serving(broken) as h:
         error = rpc_error(lambda: h.stub.ClassifyComments(classify(comment("a", "hello")), timeout=10))
     assert error.code() == grpc.StatusCode.INTERNAL
     assert error.details().startswith("internal error (ref ") and "secret" not in error.details()

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 import grpc
 import pytest
 
-from models.predictor import Predictor
-from models.taxonomy import DEFAULT_TAXONOMY, Tag
-from store import Store
+from verbatim.models.predictor import Predictor
+from verbatim.models.taxonomy import DEFAULT_TAXONOMY, Tag
+from verbatim.store import Store
 from tests.service.harness import Harness, classify, comment, rpc_error, serving, wait_until
 from verbatim.v1 import verbatim_pb2 as pb
 

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import pytest
 
-from models.taxonomy import DEFAULT_TAXONOMY, Tag, Taxonomy
-from service.errors import InvalidArgument
-from service.requests import ClassifyOptions, ClassifyRequest, CommentInput
-from service.validation import RequestLimits, check_account, validate_classify
+from verbatim.models.taxonomy import DEFAULT_TAXONOMY, Tag, Taxonomy
+from verbatim.service.errors import InvalidArgument
+from verbatim.service.requests import ClassifyOptions, ClassifyRequest, CommentInput
+from verbatim.service.validation import RequestLimits, check_account, validate_classify
 
 TAXONOMIES = {"default": DEFAULT_TAXONOMY, "acme": Taxonomy((Tag("Reporting"),))}
 LIMITS = RequestLimits(max_comments=3, max_text_chars=20)

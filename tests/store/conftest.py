@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine
 
-from store import Action, Correction, Store
+from verbatim.store import Action, Correction, Store
 
 POSTGRES_URL_ENV = "VERBATIM_TEST_POSTGRES_URL"
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=timezone.utc)

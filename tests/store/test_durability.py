@@ -14,13 +14,13 @@ import sys
 import textwrap
 from pathlib import Path
 
-from store import Store
+from verbatim.store import Store
 
 REPO = Path(__file__).resolve().parents[2]
 WRITER = textwrap.dedent("""
     import sys
     from datetime import datetime, timezone
-    from store import Action, Correction, Store
+    from verbatim.store import Action, Correction, Store
 
     store = Store(sys.argv[1])
     print("ready", flush=True)

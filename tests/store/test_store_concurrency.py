@@ -8,8 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import TypeVar
 
-from models.taxonomy import DEFAULT_TAXONOMY, Tag
-from store import Correction, InvalidTaxonomy, Outcome, Store, TagHasChildren
+from verbatim.models.taxonomy import DEFAULT_TAXONOMY, Tag
+from verbatim.store import Correction, InvalidTaxonomy, Outcome, Store, TagHasChildren
 
 Make = Callable[..., Correction]
 T = TypeVar("T")

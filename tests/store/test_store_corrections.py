@@ -8,8 +8,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from models.taxonomy import Tag
-from store import (Action, Correction, CorrectionConflict, InvalidCorrection, InvalidInput, Outcome, Store,
+from verbatim.models.taxonomy import Tag
+from verbatim.store import (Action, Correction, CorrectionConflict, InvalidCorrection, InvalidInput, Outcome, Store,
                    UnknownAccount, UnknownTag)
 
 Make = Callable[..., Correction]

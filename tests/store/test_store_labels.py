@@ -5,9 +5,9 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 
-from models.taxonomy import Tag
-from store import Action, CommentLabels, Correction, Store
-from store.labels import fold_labels
+from verbatim.models.taxonomy import Tag
+from verbatim.store import Action, CommentLabels, Correction, Store
+from verbatim.store.labels import fold_labels
 
 Make = Callable[..., Correction]
 

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, insert, inspect, text, update
 
-from models.taxonomy import DEFAULT_TAXONOMY, Tag
-from store import LATEST_VERSION, Correction, SchemaError, SchemaTooNew, Store, StoreError
-from store.engine import create_store_engine
-from store.migrations import MIGRATIONS, current_version, migrate
-from store.schema import AccountRow, Base, CorrectionRow, SchemaVersionRow, TagRow
+from verbatim.models.taxonomy import DEFAULT_TAXONOMY, Tag
+from verbatim.store import LATEST_VERSION, Correction, SchemaError, SchemaTooNew, Store, StoreError
+from verbatim.store.engine import create_store_engine
+from verbatim.store.migrations import MIGRATIONS, current_version, migrate
+from verbatim.store.schema import AccountRow, Base, CorrectionRow, SchemaVersionRow, TagRow
 
 Make = Callable[..., Correction]
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from models.taxonomy import DEFAULT_ACCOUNT, DEFAULT_TAXONOMY, Tag
-from store import InvalidInput, InvalidTaxonomy, Store, TagHasChildren, UnknownAccount, UnknownTag
+from verbatim.models.taxonomy import DEFAULT_ACCOUNT, DEFAULT_TAXONOMY, Tag
+from verbatim.store import InvalidInput, InvalidTaxonomy, Store, TagHasChildren, UnknownAccount, UnknownTag
 
 ACME = "acme"
 REPORTING = Tag("Reporting", description="Dashboards and reports.", keywords=("report", "dashboard"))

@@ -1,6 +1,6 @@
 import pytest
 
-from training.config import TrainingConfig
+from verbatim.training.config import TrainingConfig
 
 
 @pytest.mark.parametrize("overrides, field", [

@@ -3,8 +3,8 @@ from collections import Counter
 
 import pytest
 
-from models.taxonomy import DEFAULT_TAXONOMY
-from training.corpus import CorpusError, Record, fingerprint, load_records, seed_split
+from verbatim.models.taxonomy import DEFAULT_TAXONOMY
+from verbatim.training.corpus import CorpusError, Record, fingerprint, load_records, seed_split
 
 
 def _write(tmp_path, *records: dict) -> object:

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from models.taxonomy import DEFAULT_ACCOUNT, DEFAULT_TAXONOMY, Tag
-from store import Action, Correction, Store
-from training.corpus import Record
-from training.corrections import as_corrections, correction_records, replace_seed
+from verbatim.models.taxonomy import DEFAULT_ACCOUNT, DEFAULT_TAXONOMY, Tag
+from verbatim.store import Action, Correction, Store
+from verbatim.training.corpus import Record
+from verbatim.training.corrections import as_corrections, correction_records, replace_seed
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=timezone.utc)
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from models.labels import LabelSpace
-from models.taxonomy import DEFAULT_ACCOUNT
-from training.corpus import Record
-from training.dataset import IGNORE, build_training_set
+from verbatim.models.labels import LabelSpace
+from verbatim.models.taxonomy import DEFAULT_ACCOUNT
+from verbatim.training.corpus import Record
+from verbatim.training.dataset import IGNORE, build_training_set
 
 
 def test_an_accounts_tags_are_known_for_its_own_comments_only() -> None:

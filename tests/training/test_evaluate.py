@@ -1,6 +1,6 @@
-from models.taxonomy import DEFAULT_TAXONOMY
-from training.corpus import Record
-from training.evaluate import keyword_baseline, sentiment_report, theme_report
+from verbatim.models.taxonomy import DEFAULT_TAXONOMY
+from verbatim.training.corpus import Record
+from verbatim.training.evaluate import keyword_baseline, sentiment_report, theme_report
 
 
 def test_theme_report_micro_and_macro() -> None:

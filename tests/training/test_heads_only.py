@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from models.predictor import Predictor
-from training.heads_only import EmbeddingCache, HeadsConfig, encoder_version, lookup_artifact
+from verbatim.models.predictor import Predictor
+from verbatim.training.heads_only import EmbeddingCache, HeadsConfig, encoder_version, lookup_artifact
 
 TEXTS = ["The Slack integration keeps crashing", "Support answered within minutes", "fine", "Way too expensive"]
 

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from models.taxonomy import DEFAULT_ACCOUNT, DEFAULT_TAXONOMY
-from store import Store
-from training.corpus import Record, seed_split
-from training.corrections import as_corrections
-from training.holdout import (
+from verbatim.models.taxonomy import DEFAULT_ACCOUNT, DEFAULT_TAXONOMY
+from verbatim.store import Store
+from verbatim.training.corpus import Record, seed_split
+from verbatim.training.corrections import as_corrections
+from verbatim.training.holdout import (
     HoldoutConfig,
     Splits,
     build_splits,
@@ -65,7 +65,7 @@ def test_a_comment_keeps_its_split_as_corrections_accumulate() -> None:
 
 
 def test_split_is_stable_across_processes_and_hash_seeds() -> None:
-    code = ("from training.holdout import split_corrections; from training.corpus import Record; "
+    code = ("from verbatim.training.holdout import split_corrections; from verbatim.training.corpus import Record; "
             "s = split_corrections([Record(f'c{i}', 't', frozenset(), None, account='acme') for i in range(200)]); "
             "print(sorted(r.id for r in s.heldout))")
     outputs = {subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True,

@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from training.corpus import Record
-from training.lineage import LINEAGE_FILE, learned_from, read_learned, unseen, write_learned
+from verbatim.training.corpus import Record
+from verbatim.training.lineage import LINEAGE_FILE, learned_from, read_learned, unseen, write_learned
 
 
 def record(account: str, comment_id: str) -> Record:

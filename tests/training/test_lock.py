@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from training.lock import LockBusy, RetrainLock, atomic_write, remove_leftovers
+from verbatim.training.lock import LockBusy, RetrainLock, atomic_write, remove_leftovers
 
 
 def dead_pid() -> int:

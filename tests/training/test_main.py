@@ -1,4 +1,4 @@
-"""`python -m training retrain` and `verbatim retrain`: flags, exit codes and messages."""
+"""`python -m verbatim.training retrain` and `verbatim retrain`: flags, exit codes and messages."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from training.__main__ import main
-from training.lock import RetrainLock
-from training.retrain import LOCK_FILE
-from training.retrain_report import Decision, GateCheck, RetrainReport
+from verbatim.training.__main__ import main
+from verbatim.training.lock import RetrainLock
+from verbatim.training.retrain import LOCK_FILE
+from verbatim.training.retrain_report import Decision, GateCheck, RetrainReport
 
 
 def args(tmp_path: Path, *extra: str) -> list[str]:
@@ -54,7 +54,7 @@ def test_a_rejected_challenger_exits_3_and_says_why(tmp_path: Path, capsys: pyte
     def fake(store: object, registry: object, config: object, progress: bool = True) -> RetrainReport:
         seen["config"] = config
         return report
-    monkeypatch.setattr("training.retrain.retrain", fake)
+    monkeypatch.setattr("verbatim.training.retrain.retrain", fake)
     assert main(args(tmp_path, "--margin", "0.05", "--epochs", "2")) == 3
     out = capsys.readouterr().out
     assert "rejected v2" in out and "acme: micro_f1 0.5000 vs champion 0.8000" in out and "WORSE" in out

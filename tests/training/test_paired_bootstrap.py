@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from training.paired_bootstrap import accuracy, delta_upper_bound, micro_f1
+from verbatim.training.paired_bootstrap import accuracy, delta_upper_bound, micro_f1
 
 
 def correct(flags: list[int]) -> np.ndarray:

@@ -3,11 +3,11 @@ from dataclasses import replace
 
 import torch
 
-from models.encoder import tiny_random_encoder
-from models.network import mean_pool
-from training.config import TrainingConfig
-from training.corpus import Record
-from training.pairs import account_pairs, contrast
+from verbatim.models.encoder import tiny_random_encoder
+from verbatim.models.network import mean_pool
+from verbatim.training.config import TrainingConfig
+from verbatim.training.corpus import Record
+from verbatim.training.pairs import account_pairs, contrast
 
 CONFIG = TrainingConfig(pair_rounds=3, pair_budget=1000, pair_max_comments=50)
 

@@ -18,25 +18,25 @@ import numpy as np
 import pytest
 import torch
 
-from models.artifact import Artifact
-from models.encoder import tiny_random_encoder
-from models.labels import LabelSpace
-from models.predictor import Predictor
-from models.registry import Registry
-from models.tag_count import TagCount
-from models.taxonomy import DEFAULT_ACCOUNT, Tag
-from store import Store
-from training.config import TrainingConfig
-from training.corpus import Record
-from training.corrections import as_corrections
-from training.dataset import build_training_set
-from training.evaluate import Outcomes
-from training.heads_only import masked_loss
-from training.holdout import HoldoutConfig, build_splits
-from training.lineage import read_learned
-from training.lock import LockBusy, RetrainLock
-from training.retrain import LOCK_FILE, RetrainConfig, retrain
-from training.retrain_report import Decision, gate_checks
+from verbatim.models.artifact import Artifact
+from verbatim.models.encoder import tiny_random_encoder
+from verbatim.models.labels import LabelSpace
+from verbatim.models.predictor import Predictor
+from verbatim.models.registry import Registry
+from verbatim.models.tag_count import TagCount
+from verbatim.models.taxonomy import DEFAULT_ACCOUNT, Tag
+from verbatim.store import Store
+from verbatim.training.config import TrainingConfig
+from verbatim.training.corpus import Record
+from verbatim.training.corrections import as_corrections
+from verbatim.training.dataset import build_training_set
+from verbatim.training.evaluate import Outcomes
+from verbatim.training.heads_only import masked_loss
+from verbatim.training.holdout import HoldoutConfig, build_splits
+from verbatim.training.lineage import read_learned
+from verbatim.training.lock import LockBusy, RetrainLock
+from verbatim.training.retrain import LOCK_FILE, RetrainConfig, retrain
+from verbatim.training.retrain_report import Decision, gate_checks
 
 REPO = Path(__file__).resolve().parents[2]
 T0 = datetime(2025, 5, 1, tzinfo=timezone.utc)
@@ -150,7 +150,7 @@ def test_a_crash_inside_training_leaves_champion_and_versions(setup: Setup, monk
 
     def crash(*args: object, **kwargs: object) -> None:
         raise RuntimeError("out of memory, say")
-    monkeypatch.setattr("training.retrain.train", crash)
+    monkeypatch.setattr("verbatim.training.retrain.train", crash)
     with setup.open() as store:
         submit(store, labelled("toy", ("Cats",), 2, seed=2))
         with pytest.raises(RuntimeError, match="out of memory"):
@@ -180,10 +180,10 @@ def test_a_crash_while_saving_leaves_no_half_written_version(setup: Setup, monke
 _KILLED_RUN = """
 import sys, time
 from pathlib import Path
-import training.retrain as job
-from models.encoder import tiny_random_encoder
-from models.registry import Registry
-from store import Store
+import verbatim.training.retrain as job
+from verbatim.models.encoder import tiny_random_encoder
+from verbatim.models.registry import Registry
+from verbatim.store import Store
 def hang(*args, **kwargs):
     Path(sys.argv[3]).write_text("training")
     time.sleep(600)
@@ -274,7 +274,7 @@ def test_held_out_comments_the_champion_learned_before_the_split_are_not_judged(
 
 def test_a_champion_promoted_by_someone_else_mid_run_is_not_replaced(
         setup: Setup, monkeypatch: pytest.MonkeyPatch) -> None:
-    import training.retrain as job
+    import verbatim.training.retrain as job
 
     other = setup.registry.versions()[0]
     assert other != setup.registry.champion()
@@ -346,10 +346,10 @@ def test_gate_lets_a_drop_within_noise_through_and_blocks_one_beyond_it() -> Non
 
 @pytest.mark.slow
 def test_real_encoder_heads_only_learns_a_new_account(tmp_path: Path) -> None:
-    from models.artifact import ArtifactMeta
-    from models.encoder import load_base_encoder
-    from models.network import ThemeSentimentNet
-    from models.taxonomy import DEFAULT_TAXONOMY
+    from verbatim.models.artifact import ArtifactMeta
+    from verbatim.models.encoder import load_base_encoder
+    from verbatim.models.network import ThemeSentimentNet
+    from verbatim.models.taxonomy import DEFAULT_TAXONOMY
 
     encoder, tokenizer = load_base_encoder()
     labels = LabelSpace.from_taxonomies({DEFAULT_ACCOUNT: DEFAULT_TAXONOMY.names})

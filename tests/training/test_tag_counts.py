@@ -1,14 +1,14 @@
 import numpy as np
 
-from models.artifact import Artifact, ArtifactMeta
-from models.encoder import tiny_random_encoder
-from models.labels import LabelSpace
-from models.network import ThemeSentimentNet
-from models.predictor import Scores
-from models.tag_count import TagCount
-from models.taxonomy import DEFAULT_ACCOUNT, DEFAULT_TAXONOMY, Tag, Taxonomy
-from training.corpus import Record
-from training.tag_counts import choose_on_dev, learn_tag_counts
+from verbatim.models.artifact import Artifact, ArtifactMeta
+from verbatim.models.encoder import tiny_random_encoder
+from verbatim.models.labels import LabelSpace
+from verbatim.models.network import ThemeSentimentNet
+from verbatim.models.predictor import Scores
+from verbatim.models.tag_count import TagCount
+from verbatim.models.taxonomy import DEFAULT_ACCOUNT, DEFAULT_TAXONOMY, Tag, Taxonomy
+from verbatim.training.corpus import Record
+from verbatim.training.tag_counts import choose_on_dev, learn_tag_counts
 
 FLAT = Taxonomy((Tag("food"), Tag("service")))
 TAXONOMIES = {"acme": FLAT, DEFAULT_ACCOUNT: DEFAULT_TAXONOMY}

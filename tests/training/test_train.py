@@ -1,21 +1,21 @@
 import numpy as np
 import pytest
 
-from models.encoder import tiny_random_encoder
-from models.predictor import Predictor
-from models.registry import Registry
-from models.taxonomy import DEFAULT_ACCOUNT, DEFAULT_TAXONOMY, Tag, Taxonomy
-from training.config import TrainingConfig
-from training.corpus import seed_split
-from training.default_model import train_default_model
-from training.evaluate import evaluate
-from training.train import train
+from verbatim.models.encoder import tiny_random_encoder
+from verbatim.models.predictor import Predictor
+from verbatim.models.registry import Registry
+from verbatim.models.taxonomy import DEFAULT_ACCOUNT, DEFAULT_TAXONOMY, Tag, Taxonomy
+from verbatim.training.config import TrainingConfig
+from verbatim.training.corpus import seed_split
+from verbatim.training.default_model import train_default_model
+from verbatim.training.evaluate import evaluate
+from verbatim.training.train import train
 
 
 def test_masked_accounts_share_one_head() -> None:
     other = Taxonomy((Tag("Food"), Tag("Service")))
     records = seed_split("train", DEFAULT_TAXONOMY)[:40]
-    from training.corpus import Record
+    from verbatim.training.corpus import Record
     records += [Record(id=f"r{i}", text=t, tags=frozenset(tags), sentiment=None, account="restaurants")
                 for i, (t, tags) in enumerate([("great pasta", {"Food"}), ("rude waiter", {"Service"})] * 10)]
     artifact = train(records, records[:20] + records[-6:], {DEFAULT_ACCOUNT: DEFAULT_TAXONOMY, "restaurants": other},

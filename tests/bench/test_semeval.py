@@ -6,12 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from training.corpus import CorpusError
-from training.semeval import (
+from verbatim.training.corpus import CorpusError
+from verbatim.bench.semeval import (
     RESTAURANTS_TAXONOMY,
     load_semeval,
     per_tag_sample,
-    semeval_path,
     sentence_sentiment,
     split_records,
 )
@@ -58,9 +57,8 @@ def test_sentence_sentiment_needs_agreement() -> None:
 def test_unknown_category_and_missing_file_are_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(CorpusError, match=r"sentence #1: unknown categories \['drinks'\]"):
         load_semeval(write(tmp_path, XML.replace('category="service"', 'category="drinks"', 1)))
-    monkeypatch.setenv("VERBATIM_SEMEVAL_PATH", str(tmp_path / "absent.xml"))
-    assert semeval_path() == tmp_path / "absent.xml"
-    with pytest.raises(CorpusError, match="VERBATIM_SEMEVAL_PATH"):
+    monkeypatch.setenv("VERBATIM_DATA_DIR", str(tmp_path / "absent"))
+    with pytest.raises(CorpusError, match=r"absent/semeval14_restaurants_train.xml: .*--data-dir DIR or set VERBATIM_DATA_DIR"):
         load_semeval()
 
 

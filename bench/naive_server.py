@@ -6,7 +6,7 @@ registry champion, backend and thread count as `verbatim serve`, so the benchmar
 "verbatim vs naive" ratio measures the micro-batcher and nothing else. It answers the
 same response message, so both servers pay the same serialisation.
 
-    python -m training.naive_server --port N --registry DIR --backend torch
+    python -m verbatim.bench.naive_server --port N --registry DIR --backend torch
 
 It speaks only the generated stubs and `models`: training never imports `service`.
 """
@@ -24,11 +24,12 @@ from pathlib import Path
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
-from models.loading import BACKENDS, load_predictor
-from models.predictor import Predictor, UnknownAccountError
-from models.registry import Registry
-from models.taxonomy import DEFAULT_ACCOUNT
-from models.types import Prediction, TagSource
+from verbatim.models.backend_names import BACKENDS
+from verbatim.models.loading import load_predictor
+from verbatim.models.predictor import Predictor, UnknownAccountError
+from verbatim.models.registry import Registry
+from verbatim.models.taxonomy import DEFAULT_ACCOUNT
+from verbatim.models.types import Prediction, TagSource
 from verbatim.v1 import verbatim_pb2 as pb
 from verbatim.v1 import verbatim_pb2_grpc as pb_grpc
 
@@ -104,7 +105,7 @@ def serve(registry: Path, port: int, backend: str, threads: int, workers: int, h
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m training.naive_server", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m verbatim.bench.naive_server", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--registry", type=Path, required=True, help="registry directory; serves its champion")

@@ -3,11 +3,12 @@
 The base encoder (not a fine-tuned champion) embeds each text once, mean-pooled as the
 model does, and the vectors are kept in memory for every step. One logistic regression per
 tag (one-vs-rest, balanced class weights) is fitted on the step's examples, and a tag is
-predicted when its probability reaches 0.5. Needs scikit-learn (the `dev` extra).
+predicted when its probability reaches 0.5. Needs scikit-learn (the `bench` extra).
 """
 
 from __future__ import annotations
 
+import importlib.util
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -15,14 +16,21 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import torch
 
-from models.encoder import PreTrainedModel, PreTrainedTokenizerBase, load_base_encoder
-from models.network import mean_pool
-from training.corpus import Record
-from training.evaluate import theme_report
+from verbatim.models.encoder import PreTrainedModel, PreTrainedTokenizerBase, load_base_encoder
+from verbatim.models.network import mean_pool
+from verbatim.training.corpus import Record
+from verbatim.training.evaluate import theme_report
 
 EncoderFactory = Callable[[], tuple[PreTrainedModel, PreTrainedTokenizerBase]]
 MAX_LENGTH = 128
 THRESHOLD = 0.5
+BENCH_EXTRA_MISSING = "the linear-probe baseline needs scikit-learn, in the bench extra: pip install 'verbatim[bench]'"
+
+
+def require_scikit_learn() -> None:
+    """RuntimeError saying which extra to install when scikit-learn is missing."""
+    if importlib.util.find_spec("sklearn") is None:
+        raise RuntimeError(BENCH_EXTRA_MISSING)
 
 
 def embed_texts(texts: Sequence[str], encoder_factory: EncoderFactory = load_base_encoder,
@@ -45,11 +53,10 @@ def embed_texts(texts: Sequence[str], encoder_factory: EncoderFactory = load_bas
 def logreg_micro_f1(train: Sequence[Record], test: Sequence[Record], vectors: dict[str, np.ndarray],
                     tags: Sequence[str]) -> tuple[float, float]:
     """(micro-F1 on `test`, seconds to fit) of one-vs-rest logistic regression trained on `train`."""
-    try:
-        from sklearn.linear_model import LogisticRegression
-        from sklearn.multiclass import OneVsRestClassifier
-    except ImportError:
-        raise RuntimeError("the logistic-regression baseline needs scikit-learn: pip install -e '.[dev]'") from None
+    require_scikit_learn()
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.multiclass import OneVsRestClassifier
+
     x_train = np.stack([vectors[r.text] for r in train])
     y_train = np.array([[tag in r.tags for tag in tags] for r in train], dtype=np.int64)
     started = time.perf_counter()

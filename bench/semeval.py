@@ -8,19 +8,17 @@ sentence's sentiment. The data lives outside the repository and is never copied 
 
 from __future__ import annotations
 
-import os
 import random
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from pathlib import Path
 
-from models.taxonomy import Tag, Taxonomy
-from models.types import SENTIMENT_LABELS
-from training.corpus import CorpusError, Record
+from verbatim.bench.data_dir import HOW_TO_POINT, SEMEVAL_FILE, data_dir
+from verbatim.models.taxonomy import Tag, Taxonomy
+from verbatim.models.types import SENTIMENT_LABELS
+from verbatim.training.corpus import CorpusError, Record
 
 RESTAURANTS_ACCOUNT = "restaurants"
-SEMEVAL_PATH_ENV = "VERBATIM_SEMEVAL_PATH"
-DEFAULT_SEMEVAL_PATH = Path(__file__).resolve().parents[2] / "shared" / "data" / "semeval14_restaurants_train.xml"
 CATEGORY_TAGS = {"food": "food", "service": "service", "price": "price", "ambience": "ambience",
                  "anecdotes/miscellaneous": "misc"}
 
@@ -37,11 +35,6 @@ RESTAURANTS_TAXONOMY = Taxonomy((
 ))
 
 
-def semeval_path() -> Path:
-    """The SemEval restaurants XML: $VERBATIM_SEMEVAL_PATH, else ../shared/data beside the checkout."""
-    return Path(os.environ.get(SEMEVAL_PATH_ENV) or DEFAULT_SEMEVAL_PATH)
-
-
 def sentence_sentiment(polarities: Sequence[str]) -> str | None:
     """The sentence's sentiment when every category agrees on one of ours; None when mixed or `conflict`."""
     distinct = set(polarities)
@@ -51,12 +44,13 @@ def sentence_sentiment(polarities: Sequence[str]) -> str | None:
 
 
 def load_semeval(path: Path | None = None, account: str = RESTAURANTS_ACCOUNT) -> list[Record]:
-    """Every sentence of the file, in file order, as a Record of `account` with id `semeval-<id>`."""
-    path = path or semeval_path()
+    """Every sentence of the file (default: the data folder's), in file order, as a Record of `account`
+    with id `semeval-<id>`."""
+    path = path or data_dir() / SEMEVAL_FILE
     try:
         root = ET.parse(path).getroot()
     except (OSError, ET.ParseError) as exc:
-        raise CorpusError(f"{path}: cannot read SemEval XML ({exc}); set {SEMEVAL_PATH_ENV}") from None
+        raise CorpusError(f"{path}: cannot read SemEval XML ({exc}); {HOW_TO_POINT}") from None
     records, seen = [], set()
     for number, sentence in enumerate(root.iter("sentence"), start=1):
         where = f"{path}: sentence #{number}"

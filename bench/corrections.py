@@ -7,10 +7,10 @@ For each data set (SemEval-2014 restaurants; BANKING77) the benchmark:
   3. creates the account with PutTags and measures the keyword-rules baseline: a new account
      is served by its keyword rules alone, so this is ClassifyComments on the 20% split;
   4. per step (k examples per tag, cumulative), replays the new sentences as ADD corrections
-     with SubmitCorrections, runs `python -m training retrain` as a subprocess (timed), waits
+     with SubmitCorrections, runs `python -m verbatim.training retrain` as a subprocess (timed), waits
      until GetModelInfo serves the promoted champion, and measures the account's micro-F1 on
      the 20% split through ClassifyComments; and fits logistic regression on frozen base
-     MiniLM embeddings of the same sentences (training.bench_logreg);
+     MiniLM embeddings of the same sentences (bench.logreg);
   5. measures the default account's seed test again, then stops the server with SIGTERM.
 Each data set gets its own work dir, so its curve does not depend on which ran before.
 The given registry is only read: its champion and embedding cache are copied.
@@ -32,18 +32,17 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from models.labels import LabelSpace
-from models.registry import Registry
-from models.taxonomy import DEFAULT_ACCOUNT, DEFAULT_TAXONOMY
-from training.bench_datasets import (DEFAULT_BANKING_PATH, BenchDataset, banking_dataset, cumulative_samples,
-                                     parse_steps, restaurants_dataset)
-from training.corpus import seed_split
-from training.semeval import DEFAULT_SEMEVAL_PATH, semeval_path
+from verbatim.models.labels import LabelSpace
+from verbatim.models.registry import Registry
+from verbatim.models.taxonomy import DEFAULT_ACCOUNT, DEFAULT_TAXONOMY
+from verbatim.bench.data_dir import BANKING_FILE, DATA_DIR_ENV, DEFAULT_DATA_DIR, SEMEVAL_FILE, data_dir
+from verbatim.bench.datasets import (BenchDataset, banking_dataset, cumulative_samples, parse_steps,
+                                     restaurants_dataset)
+from verbatim.training.corpus import seed_split
 
 if TYPE_CHECKING:  # the heavy modules load when the benchmark runs, not when the CLI builds its parser
-    from training.bench_logreg import EncoderFactory
+    from verbatim.bench.logreg import EncoderFactory
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 VERBATIM, KEYWORDS, LOGREG = "verbatim", "keyword_rules", "logreg_frozen_minilm"
 METHODS = (VERBATIM, KEYWORDS, LOGREG)
 RETRAIN_EXIT_OK, RETRAIN_EXIT_REJECTED = 0, 3
@@ -55,8 +54,8 @@ class CorrectionsBenchConfig:
     """One benchmark run. Steps are examples per tag, increasing; None is every example."""
 
     registry: Path
-    semeval: Path | None = DEFAULT_SEMEVAL_PATH  # None: skip the data set
-    banking: Path | None = DEFAULT_BANKING_PATH
+    semeval: Path | None  # None: skip the data set
+    banking: Path | None
     steps: tuple[int | None, ...] = (8, 16, 64, None)
     banking_steps: tuple[int | None, ...] = (8, 16)
     heads_only: bool = False  # passed to every retrain
@@ -69,10 +68,12 @@ class CorrectionsBenchConfig:
     rpc_timeout_s: float = 120.0
 
     @classmethod
-    def quick(cls, registry: Path, **overrides: object) -> "CorrectionsBenchConfig":
+    def quick(cls, registry: Path, semeval: Path | None, banking: Path | None,
+              **overrides: object) -> "CorrectionsBenchConfig":
         """Tiny steps and test sets: for tests and smoke runs, still every kind of row."""
         settings: dict[str, object] = dict(steps=(2, 4), banking_steps=(2,), max_test=60, retrain_epochs=1)
-        return cls(registry=registry, **(settings | overrides))  # type: ignore[arg-type]
+        return cls(registry=registry, semeval=semeval, banking=banking,  # type: ignore[arg-type]
+                   **(settings | overrides))
 
 
 @dataclass(frozen=True)
@@ -103,14 +104,15 @@ RetrainRunner = Callable[[RetrainJob], RetrainOutcome]
 
 
 def subprocess_retrain(job: RetrainJob) -> RetrainOutcome:
-    """`python -m training retrain --json` as a subprocess, timed."""
-    argv = [sys.executable, "-m", "training", "retrain", "--registry", str(job.registry), "--store-url",
+    """`python -m verbatim.training retrain --json` as a subprocess, timed."""
+    argv = [sys.executable, "-m", "verbatim.training", "retrain", "--registry", str(job.registry), "--store-url",
             job.store_url, "--json", *(["--heads-only"] if job.heads_only else []),
             *(["--epochs", str(job.epochs)] if job.epochs is not None else [])]
     started = time.perf_counter()
     with open(job.log, "ab") as err:
         try:
-            done = subprocess.run(argv, check=False, stdout=subprocess.PIPE, stderr=err, cwd=REPO_ROOT,
+            done = subprocess.run(argv, check=False, stdout=subprocess.PIPE, stderr=err,
+                                  cwd=job.log.parent,  # the bench's work dir, never the installed package's
                                   timeout=job.timeout_s, env=os.environ | {"HF_HUB_OFFLINE": "1"})
         except subprocess.TimeoutExpired:
             raise RuntimeError(f"retrain ran past {job.timeout_s:.0f}s and was killed:\n{_tail(job.log)}") from None
@@ -152,9 +154,9 @@ def run(config: CorrectionsBenchConfig, *, retrain: RetrainRunner = subprocess_r
 
 def _run_dataset(dataset: BenchDataset, steps: Sequence[int | None], config: CorrectionsBenchConfig,
                  retrain: RetrainRunner, encoder_factory: EncoderFactory | None, bar, result: _Result) -> None:
-    from models.encoder import load_base_encoder
-    from training.bench_client import BenchClient
-    from training.bench_logreg import embed_texts, logreg_micro_f1
+    from verbatim.models.encoder import load_base_encoder
+    from verbatim.bench.client import BenchClient
+    from verbatim.bench.logreg import embed_texts, logreg_micro_f1
 
     test = dataset.test[:config.max_test] if config.max_test else dataset.test
     seed_test = seed_split("test", DEFAULT_TAXONOMY)
@@ -230,7 +232,7 @@ def _workspace(source: Path, account: str) -> Iterator[tuple[Path, Path, str]]:
 @contextmanager
 def _server(workdir: Path, registry: Path, store_url: str, timeout_s: float) -> Iterator[str]:
     """`verbatim serve` on the work registry and store; stopped with SIGTERM however the block ends."""
-    from training.bench_load import ServerProcess, free_port
+    from verbatim.bench.load import ServerProcess, free_port
 
     port = free_port()
     env = os.environ | {"HF_HUB_OFFLINE": "1", "VERBATIM_HOST": "127.0.0.1", "VERBATIM_PORT": str(port),
@@ -298,10 +300,10 @@ def format_table(report: dict) -> str:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The flags of `verbatim bench corrections` (--registry is the CLI's own)."""
-    parser.add_argument("--data", type=Path, help="SemEval-2014 restaurants XML (default $VERBATIM_SEMEVAL_PATH, "
-                                                  "else ../shared/data/semeval14_restaurants_train.xml)")
-    parser.add_argument("--banking", type=Path, default=DEFAULT_BANKING_PATH,
-                        help="BANKING77 text,category CSV (default ../shared/data/banking77_train.csv)")
+    parser.add_argument("--data-dir", type=Path, help=f"folder of the public data sets (env {DATA_DIR_ENV}, "
+                                                      f"default {DEFAULT_DATA_DIR} from the working directory)")
+    parser.add_argument("--data", type=Path, help=f"SemEval-2014 restaurants XML (default DATA_DIR/{SEMEVAL_FILE})")
+    parser.add_argument("--banking", type=Path, help=f"BANKING77 text,category CSV (default DATA_DIR/{BANKING_FILE})")
     parser.add_argument("--no-banking", action="store_true", help="skip BANKING77")
     parser.add_argument("--steps", type=_steps, help="SemEval examples per tag, cumulative (default 8,16,64,all)")
     parser.add_argument("--banking-steps", type=_steps, help="BANKING77 examples per tag (default 8,16)")
@@ -315,13 +317,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def config_from_args(args: argparse.Namespace, registry: Path) -> CorrectionsBenchConfig:
-    overrides: dict[str, object] = {"semeval": args.data or semeval_path(), "heads_only": args.heads_only,
-                                    "banking": None if args.no_banking else args.banking, "seed": args.seed}
+    folder = data_dir(args.data_dir)
+    overrides: dict[str, object] = {"heads_only": args.heads_only, "seed": args.seed}
+    semeval = args.data or folder / SEMEVAL_FILE
+    banking = None if args.no_banking else args.banking or folder / BANKING_FILE
     overrides |= {k: v for k, v in (("steps", args.steps), ("banking_steps", args.banking_steps),
                                     ("retrain_epochs", args.retrain_epochs)) if v is not None}
     if args.quick:
-        return CorrectionsBenchConfig.quick(registry, **overrides)
-    return CorrectionsBenchConfig(registry=registry, **overrides)  # type: ignore[arg-type]
+        return CorrectionsBenchConfig.quick(registry, semeval, banking, **overrides)
+    return CorrectionsBenchConfig(registry=registry, semeval=semeval, banking=banking, **overrides)  # type: ignore[arg-type]
 
 
 def _steps(text: str) -> tuple[int | None, ...]:

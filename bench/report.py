@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from training.bench_load import Sample
+from verbatim.bench.load import Sample
 
 Report = dict[str, Any]
 

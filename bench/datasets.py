@@ -17,12 +17,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from models.taxonomy import Tag, Taxonomy
-from training.corpus import CorpusError, Record
-from training.semeval import RESTAURANTS_ACCOUNT, RESTAURANTS_TAXONOMY, load_semeval, split_records
+from verbatim.bench.data_dir import HOW_TO_POINT
+from verbatim.models.taxonomy import Tag, Taxonomy
+from verbatim.training.corpus import CorpusError, Record
+from verbatim.bench.semeval import RESTAURANTS_ACCOUNT, RESTAURANTS_TAXONOMY, load_semeval, split_records
 
 BANKING_ACCOUNT = "banking77"
-DEFAULT_BANKING_PATH = Path(__file__).resolve().parents[2] / "shared" / "data" / "banking77_train.csv"
 TRAIN_FRACTION = 0.8
 
 # What a restaurant's admin would plausibly type in, from domain knowledge; never tuned on
@@ -83,7 +83,7 @@ def load_banking77(path: Path, account: str = BANKING_ACCOUNT) -> list[Record]:
                 records.append(Record(id=f"banking77-{row_number}", text=text, tags=frozenset({category}),
                                       sentiment=None, account=account))
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise CorpusError(f"{path}: cannot read the BANKING77 CSV ({exc})") from None
+        raise CorpusError(f"{path}: cannot read the BANKING77 CSV ({exc}); {HOW_TO_POINT}") from None
     if not records:
         raise CorpusError(f"{path}: no rows")
     return records

@@ -8,10 +8,10 @@ import pytest
 
 pytest.importorskip("onnxruntime")
 
-from models.registry import Registry  # noqa: E402
-from models.taxonomy import DEFAULT_ACCOUNT, DEFAULT_TAXONOMY  # noqa: E402
-from training.corpus import Record  # noqa: E402
-from training.parity import _artifact_dir, _summary, backend_parity, main  # noqa: E402
+from verbatim.models.registry import Registry  # noqa: E402
+from verbatim.models.taxonomy import DEFAULT_ACCOUNT, DEFAULT_TAXONOMY  # noqa: E402
+from verbatim.training.corpus import Record  # noqa: E402
+from verbatim.bench.parity import _artifact_dir, _summary, backend_parity, main  # noqa: E402
 
 COMMENTS = [
     ("The Slack integration keeps crashing", {"Slack", "Bug"}, "negative"),
@@ -75,7 +75,7 @@ def test_parity_refuses_no_records(model_dir: Path) -> None:
 
 def test_main_prints_json(model_dir: Path, tiny_registry: Registry, capsys: pytest.CaptureFixture[str],
                           monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("training.parity.seed_split", lambda split, taxonomy: _records())
+    monkeypatch.setattr("verbatim.bench.parity.seed_split", lambda split, taxonomy: _records())
     assert main(["--model-dir", str(model_dir), "--json", "--repeats", "1"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["model_version"] == tiny_registry.champion()

@@ -5,7 +5,7 @@ how many comments change their tag set or sentiment label, how far the probabili
 how much a comment's result depends on the batch it shares, and the throughput of each
 backend measured side by side in one process.
 
-    python -m training.parity --model-dir var/registry/versions/<version> [--json]
+    python -m verbatim.bench.parity --model-dir var/registry/versions/<version> [--json]
 """
 
 from __future__ import annotations
@@ -25,17 +25,17 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from models.artifact import Artifact
-from models.loading import make_backend
-from models.predictor import Predictor, Scores
-from models.registry import Registry
-from models.taxonomy import DEFAULT_TAXONOMY
-from training.corpus import SPLITS, Record, seed_split
-from training.evaluate import sentiment_report, theme_report
+from verbatim.models.artifact import Artifact
+from verbatim.models.backend_names import BACKENDS
+from verbatim.models.loading import make_backend
+from verbatim.models.predictor import Predictor, Scores
+from verbatim.models.registry import Registry
+from verbatim.models.taxonomy import DEFAULT_TAXONOMY
+from verbatim.training.corpus import SPLITS, Record, seed_split
+from verbatim.training.evaluate import sentiment_report, theme_report
 
 # DESIGN §3: onnx must agree with torch within this, on theme micro-F1 and sentiment accuracy.
 TOLERANCE = 0.01
-BACKEND_NAMES = ("torch", "onnx")
 NOISY_SPREAD = 0.25
 
 
@@ -105,9 +105,9 @@ def backend_parity(artifact_dir: Path, records: Sequence[Record], repeats: int =
         raise ValueError(f"repeats must be >= 1, got {repeats}")
     artifact = Artifact.load(artifact_dir)
     predictors = {name: Predictor(artifact, make_backend(name, artifact_dir, artifact, threads))
-                  for name in BACKEND_NAMES}
+                  for name in BACKENDS}
     scores = {name: p.scores([r.text for r in records], batch_size) for name, p in predictors.items()}
-    decided = {name: _decide(predictors[name], records, scores[name]) for name in BACKEND_NAMES}
+    decided = {name: _decide(predictors[name], records, scores[name]) for name in BACKENDS}
 
     # Pooled over accounts: each comment's gold and predicted tags come from its own account.
     accounts = {r.account for r in records}
@@ -115,8 +115,8 @@ def backend_parity(artifact_dir: Path, records: Sequence[Record], repeats: int =
     gold_tags = [set(r.tags) for r in records]
     # sentiment_report skips comments without a gold sentiment (None).
     gold_sentiment = cast(list[str], [r.sentiment for r in records])
-    themes = {name: theme_report(gold_tags, decided[name][0], tags)["micro_f1"] for name in BACKEND_NAMES}
-    sentiment = {name: sentiment_report(gold_sentiment, decided[name][1])["accuracy"] for name in BACKEND_NAMES}
+    themes = {name: theme_report(gold_tags, decided[name][0], tags)["micro_f1"] for name in BACKENDS}
+    sentiment = {name: sentiment_report(gold_sentiment, decided[name][1])["accuracy"] for name in BACKENDS}
 
     (torch_tags, torch_labels), (onnx_tags, onnx_labels) = decided["torch"], decided["onnx"]
     tag_changes = [{"id": r.id, "account": r.account, "torch": sorted(t), "onnx": sorted(o)}
@@ -140,7 +140,7 @@ def backend_parity(artifact_dir: Path, records: Sequence[Record], repeats: int =
             "themes": {"max": round(float(theme_diff.max()), 5), "mean": round(float(theme_diff.mean()), 6)},
             "sentiment": {"max": round(float(sentiment_diff.max()), 5), "mean": round(float(sentiment_diff.mean()), 6)},
         },
-        "batch_vs_alone": {name: _batch_invariance(predictors[name], records, scores[name]) for name in BACKEND_NAMES},
+        "batch_vs_alone": {name: _batch_invariance(predictors[name], records, scores[name]) for name in BACKENDS},
         "throughput": _throughput(predictors, _batches(predictors["torch"], records, batch_size), repeats, progress),
         "environment": {
             "batch_size": batch_size, "threads": threads or os.cpu_count(), "torch_threads": torch.get_num_threads(),
@@ -195,7 +195,7 @@ def _summary(report: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m training.parity", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m verbatim.bench.parity", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model-dir", type=Path, required=True,
                         help="an artifact directory, or a registry root (meaning its champion)")

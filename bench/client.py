@@ -17,9 +17,9 @@ from typing import TypeVar
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from models.taxonomy import Taxonomy
-from training.corpus import Record
-from training.evaluate import theme_report
+from verbatim.models.taxonomy import Taxonomy
+from verbatim.training.corpus import Record
+from verbatim.training.evaluate import theme_report
 from verbatim.v1 import verbatim_pb2 as pb
 from verbatim.v1 import verbatim_pb2_grpc as pb_grpc
 

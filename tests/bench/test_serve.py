@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from models.registry import Registry
-from training.bench_load import Sample
-from training.bench_report import Setting, build_report, format_table
+from verbatim.models.registry import Registry
+from verbatim.bench.load import Sample
+from verbatim.bench.report import Setting, build_report, format_table
 
 REPO = Path(__file__).resolve().parents[2]
 HEADLINE_KEYS = ("ceiling_cps", "verbatim_best_cps", "naive_cps_at_32", "verbatim_cps_at_32", "ratio_vs_ceiling",

@@ -6,7 +6,7 @@ One run measures, in interleaved repeats:
       CEILING_BATCHES and the server's max_batch_comments (small sorted batches pad least);
   (b) verbatim: `verbatim serve` as a subprocess, C concurrent closed-loop clients
       (C = 1, 8, 32, 128), each sending requests of 1 and of 32 comments;
-  (c) the naive baseline: `python -m training.naive_server`, one forward per request;
+  (c) the naive baseline: `python -m verbatim.bench.naive_server`, one forward per request;
 then, for verbatim, open-loop Poisson arrivals of single comments at half the peak
 single-comment rate of that repeat, the mean batch size at 32 single-comment clients
 (from the server's /metrics), and the servers' peak RSS (VmHWM).
@@ -40,13 +40,13 @@ from pathlib import Path
 import grpc
 from tqdm import tqdm
 
-from models.loading import load_predictor
-from models.predictor import Predictor
-from models.registry import Registry
-from models.taxonomy import DEFAULT_ACCOUNT, DEFAULT_TAXONOMY
-from training.bench_load import Sample, ServerProcess, build_requests, classify_call, closed_loop, free_port, open_loop
-from training.bench_report import Report, Setting, build_report
-from training.corpus import SPLITS, seed_split
+from verbatim.models.loading import load_predictor
+from verbatim.models.predictor import Predictor
+from verbatim.models.registry import Registry
+from verbatim.models.taxonomy import DEFAULT_ACCOUNT, DEFAULT_TAXONOMY
+from verbatim.bench.load import Sample, ServerProcess, build_requests, classify_call, closed_loop, free_port, open_loop
+from verbatim.bench.report import Report, Setting, build_report
+from verbatim.training.corpus import SPLITS, seed_split
 
 REQUESTS_PER_SIZE = 64  # distinct requests per size; clients cycle through them
 CHANNELS = 4  # connections per server; the clients share them round-robin
@@ -137,7 +137,7 @@ def _servers(config: BenchConfig, workdir: Path) -> Iterator[tuple[ServerProcess
         "VERBATIM_BACKEND": config.backend, "VERBATIM_THREADS": str(config.threads),
         "VERBATIM_METRICS_PORT": str(metrics_port), "VERBATIM_RELOAD_S": "0",  # nothing else competes for CPU
         "VERBATIM_STORE_URL": f"sqlite:///{workdir / 'bench.db'}"}
-    naive_argv = [sys.executable, "-m", "training.naive_server", "--port", str(naive_port),
+    naive_argv = [sys.executable, "-m", "verbatim.bench.naive_server", "--port", str(naive_port),
                   "--registry", str(config.registry), "--backend", config.backend,
                   "--threads", str(config.threads), "--workers", str(config.naive_workers)]
     servers: list[ServerProcess] = []

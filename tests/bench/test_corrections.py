@@ -1,6 +1,6 @@
 """`verbatim bench corrections`: data, samples, and runs on the tiny model through a real server.
 
-The CLI test runs the real path: `verbatim serve` and `python -m training retrain` as
+The CLI test runs the real path: `verbatim serve` and `python -m verbatim.training retrain` as
 subprocesses, on the tiny registry (the retrain takes its encoder from the tiny champion).
 Only the logistic-regression baseline's encoder is swapped for the tiny one.
 """
@@ -15,17 +15,17 @@ from pathlib import Path
 
 import pytest
 
-from models.encoder import tiny_random_encoder
-from models.registry import Registry
-from store import Store
-from training.bench_corrections import (KEYWORDS, LOGREG, METHODS, VERBATIM, CorrectionsBenchConfig, RetrainJob,
+from verbatim.models.encoder import tiny_random_encoder
+from verbatim.models.registry import Registry
+from verbatim.store import Store
+from verbatim.bench.corrections import (KEYWORDS, LOGREG, METHODS, VERBATIM, CorrectionsBenchConfig, RetrainJob,
                                         RetrainOutcome, format_table, run)
-from training.bench_datasets import (banking_taxonomy, cumulative_samples, load_banking77, parse_steps,
+from verbatim.bench.datasets import (banking_taxonomy, cumulative_samples, load_banking77, parse_steps,
                                      restaurants_dataset)
-from training.corpus import CorpusError
-from training.evaluate import keyword_baseline
-from training.heads_only import HeadsConfig
-from training.retrain import RetrainConfig, retrain
+from verbatim.training.corpus import CorpusError
+from verbatim.training.evaluate import keyword_baseline
+from verbatim.training.heads_only import HeadsConfig
+from verbatim.training.retrain import RetrainConfig, retrain
 from verbatim.cli import main
 
 SENTENCES = {
@@ -184,7 +184,7 @@ def test_the_server_stops_and_the_work_dir_goes_when_a_step_fails(tiny_registry:
 def test_cli_json_through_real_server_and_retrain_subprocesses(tiny_registry: Registry, data: tuple[Path, Path],
                                                                capsys: pytest.CaptureFixture[str],
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("models.encoder.load_base_encoder", tiny_random_encoder)  # the logreg baseline only
+    monkeypatch.setattr("verbatim.models.encoder.load_base_encoder", tiny_random_encoder)  # the logreg baseline only
     before = snapshot(tiny_registry)
     code = main(["bench", "corrections", "--quick", "--json", "--heads-only", "--steps", "2", "--no-banking",
                  "--registry", str(tiny_registry.root), "--data", str(data[0])])
