@@ -44,6 +44,8 @@ class ServiceConfig:
     reload_s: float = 10.0  # how often to look for a new champion; 0 turns reloading off
     metrics_port: int = 9100  # Prometheus /metrics; 0 picks a free port
     backend: str = DEFAULT_BACKEND
+    retrain_after: int = 0  # start the quick retrain after this many new corrections; 0: never
+    retrain_every_s: float = 0.0  # and/or every this many seconds; 0: never
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -172,4 +174,6 @@ _SPECS: dict[str, _Spec] = {s.name: s for s in (
     _Spec("reload_s", _float, "a number of seconds", 0, 86_400),
     _Spec("metrics_port", int, "an integer", 0, 65535),
     _Spec("backend", _backend, "one of " + ", ".join(BACKENDS)),
+    _Spec("retrain_after", int, "an integer number of corrections", 0, 10_000_000),
+    _Spec("retrain_every_s", _float, "a number of seconds", 0, 31_536_000),
 )}

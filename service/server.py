@@ -16,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from verbatim.models.predictor import Predictor
 from verbatim.models.registry import Registry
+from verbatim.service.auto_retrain import AutoRetrain, quick_retrain_argv
 from verbatim.service.batcher import Batcher
 from verbatim.service.config import ServiceConfig
 from verbatim.service.interceptors import ErrorMappingInterceptor, MetricsInterceptor
@@ -53,6 +54,7 @@ class VerbatimServer:
         self.slot = slot or ModelSlot()
         self.store = store
         self.reloader = Reloader(self.slot, store=store, registry=registry, load=load)
+        self.auto_retrain = _auto_retrain(config, store, registry)
         threads = config.torch_threads
         self.metrics = Metrics(config.max_batch_comments, config.max_batch_tokens, model_registry=config.registry)
         self.batcher = Batcher(config.max_batch_comments, config.max_batch_tokens, config.max_delay_s,
@@ -88,7 +90,9 @@ class VerbatimServer:
         limits = RequestLimits(max_comments=self.config.max_comments_per_request,
                                max_text_chars=self.config.max_text_chars)
         servicer = VerbatimServicer(self.slot, self.batcher, limits, self.metrics, store=self.store,
-                                    taxonomy_changed=self.reloader.refresh_taxonomies)
+                                    taxonomy_changed=self.reloader.refresh_taxonomies,
+                                    corrections_stored=self.auto_retrain.corrections_stored
+                                    if self.auto_retrain else None)
         pb_grpc.add_VerbatimServicer_to_server(servicer, server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
         reflection.enable_server_reflection(
@@ -112,12 +116,16 @@ class VerbatimServer:
         self._server = server
         self.batcher.start()
         self.reloader.start(self.config.reload_s)
+        if self.auto_retrain is not None:
+            self.auto_retrain.start()
         return port
 
     async def stop(self, grace: float | None = None) -> None:
         """NOT_SERVING, refuse new RPCs, let in-flight ones finish for up to `grace` s, drain."""
         grace = self.config.grace_s if grace is None else grace
         await self.reloader.close()
+        if self.auto_retrain is not None:
+            await self.auto_retrain.stop(grace)
         await self.health.enter_graceful_shutdown()
         if self._server is not None:
             await self._server.stop(grace)
@@ -148,6 +156,19 @@ class VerbatimServer:
     async def _set_health(self, status: health_pb2.HealthCheckResponse.ServingStatus) -> None:
         for service in HEALTH_SERVICES:
             await self.health.set(service, status)
+
+
+def _auto_retrain(config: ServiceConfig, store: Store | None, registry: Registry | None) -> AutoRetrain | None:
+    """The server's own quick retrain, when configured and there is a store and a registry to retrain."""
+    retrain = AutoRetrain(quick_retrain_argv(config.registry), {"VERBATIM_STORE_URL": config.store_url},
+                          config.registry / "reports" / "auto_retrain.log",
+                          after_corrections=config.retrain_after, every_s=config.retrain_every_s)
+    if not retrain.enabled:
+        return None
+    if store is None or registry is None:
+        logger.warning("VERBATIM_RETRAIN_AFTER/VERBATIM_RETRAIN_EVERY_S ignored: no store or registry to retrain")
+        return None
+    return retrain
 
 
 async def run(config: ServiceConfig, load: Loader) -> int:

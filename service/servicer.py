@@ -36,13 +36,15 @@ TaxonomyChanged = Callable[[str], Awaitable[object]]
 class VerbatimServicer(pb_grpc.VerbatimServicer):
     def __init__(self, slot: ModelSlot, batcher: Batcher, limits: RequestLimits,
                  metrics: Metrics | None = None, *, store: Store | None = None,
-                 taxonomy_changed: TaxonomyChanged | None = None) -> None:
+                 taxonomy_changed: TaxonomyChanged | None = None,
+                 corrections_stored: Callable[[int], None] | None = None) -> None:
         self._slot = slot
         self._batcher = batcher
         self._limits = limits
         self._metrics = metrics
         self._store = store
         self._taxonomy_changed = taxonomy_changed
+        self._corrections_stored = corrections_stored
 
     async def ClassifyComments(self, request: pb.ClassifyCommentsRequest,
                                context: aio.ServicerContext) -> pb.ClassifyCommentsResponse:
@@ -81,6 +83,8 @@ class VerbatimServicer(pb_grpc.VerbatimServicer):
         result = await asyncio.to_thread(store.submit_corrections, corrections)
         if self._metrics is not None:
             self._metrics.observe_corrections(corrections, result)
+        if self._corrections_stored is not None:
+            self._corrections_stored(result.accepted)
         return convert.submit_result_to_proto(corrections, result)
 
     async def PutTags(self, request: pb.PutTagsRequest, context: aio.ServicerContext) -> pb.PutTagsResponse:

@@ -18,8 +18,8 @@ import pytest
 from verbatim.models.encoder import tiny_random_encoder
 from verbatim.models.registry import Registry
 from verbatim.store import Store
-from verbatim.bench.corrections import (KEYWORDS, LOGREG, METHODS, VERBATIM, CorrectionsBenchConfig, RetrainJob,
-                                        RetrainOutcome, format_table, run)
+from verbatim.bench.corrections import (KEYWORDS, METHODS, PROBE, VERBATIM, CorrectionsBenchConfig, RetrainJob,
+                                        RetrainOutcome, _targets, format_table, run, summarize)
 from verbatim.bench.datasets import (banking_taxonomy, cumulative_samples, load_banking77, parse_steps,
                                      restaurants_dataset)
 from verbatim.training.corpus import CorpusError
@@ -163,7 +163,23 @@ def test_promoted_models_are_served_and_measured(tiny_registry: Registry, data: 
     assert snapshot(tiny_registry) == before  # only a copy was trained and promoted
     assert our_servers() == []
     table = format_table(report)
-    assert "semeval14_restaurants" in table and "banking77" in table and "promoted" in table
+    assert "semeval14_restaurants" in table and "banking77" in table and "retrain mode: full" in table
+
+
+def test_each_seed_samples_its_own_examples_and_the_summary_is_their_mean(tiny_registry: Registry,
+                                                                         data: tuple[Path, Path]) -> None:
+    config = CorrectionsBenchConfig.quick(tiny_registry.root, semeval=data[0], banking=None, steps=(2,), seeds=2)
+    report = run(config, retrain=fast_in_process_retrain, encoder_factory=tiny_random_encoder, progress=False)
+    ours = [r for r in report["rows"] if r["method"] == VERBATIM]
+    assert [r["seed"] for r in ours] == [13, 14]
+    assert [d["seed"] for d in report["default_account"]] == [13, 14]
+    (summary,) = [s for s in report["summary"] if s["method"] == VERBATIM]
+    f1 = [r["micro_f1"] for r in ours]
+    assert summary["seeds"] == 2 and summary["micro_f1_mean"] == pytest.approx((f1[0] + f1[1]) / 2, abs=1e-4)
+    assert summary["micro_f1_sd"] == pytest.approx(abs(f1[0] - f1[1]) / 2 ** 0.5, abs=1e-4)
+    samples = cumulative_samples(restaurants_dataset(data[0]).train, (2,), 13), \
+        cumulative_samples(restaurants_dataset(data[0]).train, (2,), 14)
+    assert {r.id for r in samples[0][0]} != {r.id for r in samples[1][0]}  # two samplings, not one twice
 
 
 def test_the_server_stops_and_the_work_dir_goes_when_a_step_fails(tiny_registry: Registry, data: tuple[Path, Path],
@@ -203,7 +219,7 @@ def test_cli_json_through_real_server_and_retrain_subprocesses(tiny_registry: Re
     dataset = restaurants_dataset(data[0])
     served = next(r for r in rows if r["method"] == KEYWORDS)["micro_f1"]
     assert served == keyword_baseline(dataset.test, dataset.taxonomy)["micro_f1"]
-    assert next(r for r in rows if r["method"] == LOGREG)["retrain_seconds"] > 0
+    assert next(r for r in rows if r["method"] == PROBE)["retrain_seconds"] > 0
     assert report["default_account"][0]["micro_f1_before"] > 0
     assert set(report["targets"]) and report["config"]["heads_only"] is True
     assert snapshot(tiny_registry) == before
@@ -216,20 +232,38 @@ def test_cli_refuses_bad_steps(capsys: pytest.CaptureFixture[str]) -> None:
     assert "increasing" in capsys.readouterr().err
 
 
-def test_table_puts_methods_side_by_side_and_says_why_a_step_was_not_promoted() -> None:
+def test_table_gives_mean_and_sd_side_by_side_and_says_why_a_step_was_not_promoted() -> None:
     common = {"dataset": "semeval14_restaurants", "examples_per_tag": 8, "examples": 30, "corrections": 43,
               "test_comments": 608}
-    report = {"rows": [common | {"method": VERBATIM, "micro_f1": 0.61, "retrain_seconds": 168.2,
-                                 "retrain_decision": "rejected", "retrain_mode": "heads-only",
-                                 "retrain_reasons": ["rejected: worse than the champion on restaurants micro_f1"]},
-                       common | {"method": KEYWORDS, "micro_f1": 0.5974, "retrain_seconds": 0.0},
-                       common | {"method": LOGREG, "micro_f1": 0.5862, "retrain_seconds": 0.45}],
-              "default_account": [{"dataset": "semeval14_restaurants", "seed_test_comments": 350,
-                                   "micro_f1_before": 0.7871, "micro_f1_after": 0.7871, "drop": 0.0}],
-              "targets": {"default_drop<=0.01": True, "semeval_16_micro_f1>=0.78": None}}
+    rows = [common | {"seed": seed, "method": VERBATIM, "micro_f1": f1, "retrain_seconds": seconds,
+                      "retrain_decision": decision, "retrain_mode": "heads-only", "retrain_reasons": reasons}
+            for seed, f1, seconds, decision, reasons in (
+                (13, 0.60, 10.0, "rejected", ["rejected: worse than the champion on restaurants micro_f1"]),
+                (14, 0.64, 12.0, "promoted", ["promoted"]), (15, 0.62, 30.0, "promoted", ["promoted"]))]
+    rows += [common | {"seed": seed, "method": KEYWORDS, "micro_f1": 0.5974, "retrain_seconds": 0.0}
+             for seed in (13, 14, 15)]
+    rows += [common | {"seed": seed, "method": PROBE, "micro_f1": f1, "retrain_seconds": 0.45}
+             for seed, f1 in ((13, 0.58), (14, 0.60), (15, 0.62))]
+    rows.sort(key=lambda r: r["seed"])
+    default = [{"dataset": "semeval14_restaurants", "seed": 13, "seed_test_comments": 350,
+                "micro_f1_before": 0.7871, "micro_f1_after": 0.7771, "drop": 0.01}]
+    summary = summarize(rows)
+    report = {"rows": rows, "summary": summary, "default_account": default,
+              "targets": _targets(summary, default, heads_only=True)}
     lines = format_table(report).splitlines()
-    assert lines[1].split() == ["semeval14_restaurants", "8", "30", "43", "0.610", "0.597", "0.586", "168.2",
-                                "rejected", "(heads-only)"]
-    assert "semeval14_restaurants k=8: rejected: worse than the champion on restaurants micro_f1" in lines
-    assert any("0.787 before, 0.787 after" in line for line in lines)
-    assert any("default_drop<=0.01 yes" in line and "semeval_16_micro_f1>=0.78 -" in line for line in lines)
+    # mean 0.62, sd 0.02 for both; the retrain time is the median of 10, 12 and 30 s
+    assert lines[1].split() == ["semeval14_restaurants", "8", "30", "3", "0.620±0.020", "0.597", "0.600±0.020",
+                                "12.0"]
+    assert "semeval14_restaurants k=8 seed 13: rejected: rejected: worse than the champion on restaurants " \
+           "micro_f1" in lines
+    assert any("0.787 before, 0.777 after" in line for line in lines)
+    assert any("semeval14_restaurants_heads_only>=probe_every_k yes" in line and "default_drop<=0.01 yes" in line
+               and "full_retrain_all<=900s -" in line for line in lines)
+
+
+def test_targets_compare_the_full_path_with_the_probe_plus_three_points() -> None:
+    summary = [{"dataset": d, "examples_per_tag": 16, "method": m, "micro_f1_mean": f1, "retrain_seconds_median": 1}
+               for d, m, f1 in (("a", VERBATIM, 0.74), ("a", PROBE, 0.70), ("b", VERBATIM, 0.72), ("b", PROBE, 0.70))]
+    checks = _targets(summary, [], heads_only=False)
+    assert (checks["a_full>=probe+0.03_at_16"], checks["b_full>=probe+0.03_at_16"]) == (True, False)
+    assert checks["default_drop<=0.01"] is None
