@@ -4,13 +4,16 @@ For each data set (SemEval-2014 restaurants, BANKING77) and each sampling seed, 
 k-examples-per-tag samples as `verbatim bench corrections` train every method, and each is
 measured on the same 20 % split (micro-F1; on BANKING77, one tag per query, that is accuracy):
 
-- `probe_base`: the linear probe on the original all-MiniLM-L6-v2 (bench.logreg);
-- `probe_champion`: the same probe on the champion's fine-tuned encoder;
-- `heads_<encoder>_<learner>`: the quick path's heads (training.heads_only) on either
-  encoder's embeddings, trained by each learner, decided by the served Predictor code
-  (thresholds, keyword rules, the account's tag count).
+- `probe_a<alpha>`: the linear probe (bench.logreg) on an encoder whose weights are
+  alpha x the champion's + (1 - alpha) x the original all-MiniLM-L6-v2's (0: the original,
+  1: the champion's own);
+- `heads_a<alpha>_<learner>`: the quick path's heads (training.heads_only) on that encoder's
+  embeddings, trained by each learner (adam as before, lbfgs), decided by the served
+  Predictor code (thresholds, keyword rules, the account's tag count);
+- the default account's seed test with heads refitted on each encoder (thresholds tuned on
+  seed dev), theme micro-F1 and sentiment accuracy, beside the champion as served.
 
-    python -m verbatim.bench.few_shot --registry var/registry [--seeds 3] [--json]
+    python -m verbatim.bench.few_shot --registry var/registry [--seeds 3] [--alphas 0,0.5,1] [--json]
 """
 
 from __future__ import annotations
@@ -26,7 +29,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from verbatim.bench.data_dir import BANKING_FILE, SEMEVAL_FILE, data_dir
 from verbatim.bench.datasets import BenchDataset, banking_dataset, cumulative_samples, restaurants_dataset
@@ -40,6 +42,7 @@ from verbatim.models.taxonomy import DEFAULT_ACCOUNT, DEFAULT_TAXONOMY, Taxonomy
 from verbatim.training.corpus import Record, seed_split
 from verbatim.training.evaluate import theme_report
 from verbatim.training.heads_only import EmbeddingCache, HeadsConfig, lookup_artifact, train_heads, tune_heads
+from verbatim.training.interpolation import interpolate
 
 Vectors = dict[str, np.ndarray]
 STEPS = (8, 16, 64)
@@ -49,10 +52,7 @@ def interpolated(champion: Artifact, alpha: float) -> Artifact:
     """The champion with encoder weights alpha * fine-tuned + (1 - alpha) * original (WiSE-FT)."""
     base, _ = load_base_encoder()
     encoder = copy.deepcopy(champion.net.encoder)
-    originals = dict(base.named_parameters())
-    with torch.no_grad():
-        for name, weight in encoder.named_parameters():
-            weight.mul_(alpha).add_(originals[name], alpha=1 - alpha)
+    interpolate(encoder, base, alpha)
     net = ThemeSentimentNet(encoder, num_labels=len(champion.meta.labels))
     net.load_state_dict({**champion.net.state_dict(), **{f"encoder.{k}": v for k, v in encoder.state_dict().items()}})
     return Artifact(meta=champion.meta, net=net.eval(), tokenizer=champion.tokenizer)

@@ -25,6 +25,11 @@ class TrainingConfig:
     pair_budget: int = 2600  # pairs per account at most (about 2.5 minutes on 2 cores)
     pair_max_comments: int = 200
     pair_lr: float = 2e-5
+    # After the epochs, the encoder's weights are averaged with the original's, this much of
+    # the fine-tuned ones kept (training.interpolation), and the heads refitted on the result
+    # as logistic regression with inverse L2 strength head_c; 1.0 keeps the encoder as trained.
+    interpolation: float = 0.75  # measured against 0.5 and 1.0 in training.interpolation's docstring
+    head_c: float = 1.0
 
     def __post_init__(self) -> None:
         positive = ("epochs", "batch_size", "encoder_lr", "head_lr", "max_length")
@@ -39,6 +44,10 @@ class TrainingConfig:
         for name in ("pair_rounds", "pair_budget", "pair_max_comments"):
             if getattr(self, name) < 0:
                 raise ValueError(f"TrainingConfig.{name} must be >= 0, got {getattr(self, name)}")
+        if not 0 <= self.interpolation <= 1:
+            raise ValueError(f"TrainingConfig.interpolation must be in [0, 1], got {self.interpolation}")
+        if self.head_c <= 0:
+            raise ValueError(f"TrainingConfig.head_c must be > 0, got {self.head_c}")
         if self.pair_lr <= 0:
             raise ValueError(f"TrainingConfig.pair_lr must be > 0, got {self.pair_lr}")
         if self.threads < 0:

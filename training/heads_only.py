@@ -26,12 +26,11 @@ from torch.nn import functional as F
 from verbatim.models.artifact import Artifact, ArtifactMeta
 from verbatim.models.labels import LabelSpace
 from verbatim.models.network import ThemeSentimentNet
-from verbatim.models.tag_count import TagCount
 from verbatim.models.taxonomy import Taxonomy
 from verbatim.training.corpus import Record, fingerprint
 from verbatim.training.dataset import IGNORE, build_training_set
 from verbatim.training.lock import atomic_write
-from verbatim.training.logistic_heads import fit_single_label_columns, fit_softmax, fit_theme_columns
+from verbatim.training.logistic_heads import SINGLE_LABEL_C, fit_heads, single_label_columns
 from verbatim.training.tag_counts import learn_tag_counts
 from verbatim.training.train import tune_on_dev
 
@@ -61,7 +60,7 @@ class HeadsConfig:
     # matched or beat Adam on SemEval and BANKING77 at 8-64 examples per tag (bench.few_shot).
     solver: str = "lbfgs"
     c: float = 1.0
-    single_label_c: float = 10.0  # a single-label account's tags compete in one softmax, less regularised
+    single_label_c: float = SINGLE_LABEL_C
 
     def __post_init__(self) -> None:
         for name in ("epochs", "min_steps", "batch_size", "lr"):
@@ -212,8 +211,9 @@ def train_heads(champion: Artifact, train: Sequence[Record], dev: Sequence[Recor
     embeddings = torch.from_numpy(train_embeddings)
     tag_counts = learn_tag_counts(train, taxonomies)
     if config.solver == "lbfgs":
-        single = [labels.indices(a) for a in accounts if _single_label(taxonomies[a], tag_counts.get(a))]
-        steps = _fit_logistic(net, embeddings, targets, mask, sentiment, config, single)
+        fit_heads(net, embeddings, targets, mask, sentiment, config.c, config.single_label_c,
+                  single_label_columns(labels, taxonomies, tag_counts))
+        steps = 1
     else:
         steps = _fit_adam(net, embeddings, targets, mask, sentiment, config, rng)
     net.eval()
@@ -233,34 +233,6 @@ def train_heads(champion: Artifact, train: Sequence[Record], dev: Sequence[Recor
         min_sentiment_confidence=champion.meta.min_sentiment_confidence,
     )
     return Artifact(meta=meta, net=net, tokenizer=champion.tokenizer)
-
-
-def _single_label(taxonomy: Taxonomy, count: TagCount | None) -> bool:
-    """A flat account whose comments carry exactly one tag: its tags are fitted as one softmax."""
-    return count == TagCount(at_least_one=True, at_most_one=True) and all(t.parent is None for t in taxonomy.tags)
-
-
-def _fit_logistic(net: ThemeSentimentNet, embeddings: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor,
-                  sentiment: torch.Tensor, config: HeadsConfig, single_label: Sequence[list[int]] = ()) -> int:
-    """Both heads as logistic regression to convergence: one-vs-rest per tag, except the
-    columns of each single-label account, fitted jointly (`single_label_c`); a column (or the
-    sentiment head) with no labelled rows keeps its warm start. Returns the step count (1)."""
-    weight, bias = fit_theme_columns(embeddings, targets, mask, config.c)
-    for columns in single_label:
-        block = (targets[:, columns] * mask[:, columns])
-        classes = torch.where(block.sum(1) == 1, block.argmax(1), torch.full_like(block[:, 0], IGNORE).long())
-        joint = fit_single_label_columns(embeddings, classes, len(columns), config.single_label_c)
-        if joint is not None:
-            weight[columns], bias[columns] = joint
-    fitted = mask.sum(0) > 0
-    softmax = fit_softmax(embeddings, sentiment, net.sentiment_head.out_features, config.c)
-    with torch.no_grad():
-        net.theme_head.weight[fitted] = weight[fitted]
-        net.theme_head.bias[fitted] = bias[fitted]
-        if softmax is not None:
-            net.sentiment_head.weight.copy_(softmax[0])
-            net.sentiment_head.bias.copy_(softmax[1])
-    return 1
 
 
 def _fit_adam(net: ThemeSentimentNet, embeddings: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor,

@@ -8,10 +8,19 @@ approach, and it does so in a fraction of a second for a handful of examples per
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 import torch
 from torch.nn import functional as F
 
+from verbatim.models.labels import LabelSpace
+from verbatim.models.network import ThemeSentimentNet
+from verbatim.models.tag_count import TagCount
+from verbatim.models.taxonomy import Taxonomy
 from verbatim.training.dataset import IGNORE
+
+SINGLE_LABEL = TagCount(at_least_one=True, at_most_one=True)
+SINGLE_LABEL_C = 10.0  # a single-label account's tags compete in one softmax, less regularised
 
 
 def _solve(parameters: list[torch.Tensor], objective, max_iter: int) -> None:
@@ -98,3 +107,33 @@ def fit_single_label_columns(x: torch.Tensor, classes: torch.Tensor, num_classes
         else:
             low = shift
     return weight, bias + (low + high) / 2
+
+
+def single_label_columns(labels: LabelSpace, taxonomies: Mapping[str, Taxonomy],
+                         tag_counts: Mapping[str, TagCount]) -> list[list[int]]:
+    """The columns of each flat account whose comments carry exactly one tag (fitted as one softmax)."""
+    return [labels.indices(account) for account in labels.accounts
+            if tag_counts.get(account) == SINGLE_LABEL and all(t.parent is None for t in taxonomies[account].tags)]
+
+
+def fit_heads(net: ThemeSentimentNet, embeddings: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor,
+              sentiment: torch.Tensor, c: float, single_label_c: float,
+              single_label: Sequence[list[int]] = ()) -> None:
+    """Both heads of `net` as logistic regression on frozen `embeddings`: one-vs-rest per tag,
+    except each single-label account's columns, fitted jointly; the sentiment head as a softmax.
+    A column (or the sentiment head) with no labelled rows keeps the weights it had."""
+    weight, bias = fit_theme_columns(embeddings, targets, mask, c)
+    for columns in single_label:
+        block = targets[:, columns] * mask[:, columns]
+        classes = torch.where(block.sum(1) == 1, block.argmax(1), torch.full_like(block[:, 0], IGNORE).long())
+        joint = fit_single_label_columns(embeddings, classes, len(columns), single_label_c)
+        if joint is not None:
+            weight[columns], bias[columns] = joint
+    fitted = mask.sum(0) > 0
+    softmax = fit_softmax(embeddings, sentiment, net.sentiment_head.out_features, c)
+    with torch.no_grad():
+        net.theme_head.weight[fitted] = weight[fitted]
+        net.theme_head.bias[fitted] = bias[fitted]
+        if softmax is not None:
+            net.sentiment_head.weight.copy_(softmax[0])
+            net.sentiment_head.bias.copy_(softmax[1])

@@ -148,7 +148,8 @@ def _cycle(store: Store, registry: Registry, config: RetrainConfig, report: Retr
         factory = artifact_encoder(registry.path(warm_from)) if warm_from else config.encoder_factory
         grew_from = learned_before if warm_from else {}
         challenger = train(splits.train, splits.dev, taxonomies, config.training, version,
-                           freezing(factory, config.frozen_layers), clock.progress, splits.seed_ids)
+                           freezing(factory, config.frozen_layers), clock.progress, splits.seed_ids,
+                           anchor_factory=config.encoder_factory)
         challenger.meta.training_config.update(mode=FULL, warm_start_from=warm_from,
                                                frozen_layers=config.frozen_layers)
         judged, incumbent = challenger, champion

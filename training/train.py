@@ -25,6 +25,8 @@ from verbatim.models.thresholds import tune_thresholds
 from verbatim.training.config import TrainingConfig
 from verbatim.training.corpus import Record, fingerprint
 from verbatim.training.dataset import IGNORE, build_training_set, iterate, length_bucketed_batches
+from verbatim.training.interpolation import interpolate
+from verbatim.training.logistic_heads import SINGLE_LABEL_C, fit_heads, single_label_columns
 from verbatim.training.pairs import account_pairs, contrast
 from verbatim.training.tag_counts import choose_on_dev, learn_tag_counts
 
@@ -33,10 +35,13 @@ EncoderFactory = Callable[[], tuple[PreTrainedModel, PreTrainedTokenizerBase]]
 
 def train(train_records: Sequence[Record], dev_records: Sequence[Record], taxonomies: dict[str, Taxonomy],
           config: TrainingConfig, version: str, encoder_factory: EncoderFactory = load_base_encoder,
-          progress: bool = True, seed_ids: frozenset[str] = frozenset()) -> Artifact:
+          progress: bool = True, seed_ids: frozenset[str] = frozenset(),
+          anchor_factory: EncoderFactory | None = None) -> Artifact:
     """Train a model on `train_records` and tune its thresholds on `dev_records`.
 
     Small accounts' comments first reshape the encoder through contrastive pairs (training.pairs).
+    After the epochs the encoder is averaged with `anchor_factory`'s (default: `encoder_factory`'s,
+    the original weights) and the heads are refitted on it (config.interpolation).
 
     `seed_ids`: default-account records straight from the seed corpus (see build_training_set).
     """
@@ -87,6 +92,14 @@ def train(train_records: Sequence[Record], dev_records: Sequence[Record], taxono
                 bar.set_postfix(epoch=epoch + 1, loss=f"{loss.item():.3f}")
     net.eval()
 
+    # Weight averaging with the original encoder, then heads that fit the averaged one.
+    tag_counts = learn_tag_counts(train_records, taxonomies)
+    if config.interpolation < 1:
+        interpolate(net.encoder, (anchor_factory or encoder_factory)()[0], config.interpolation)
+        fit_heads(net, _pooled(net, token_ids, pad_id), torch.from_numpy(data.targets), torch.from_numpy(data.mask),
+                  torch.from_numpy(data.sentiment).long(), config.head_c, SINGLE_LABEL_C,
+                  single_label_columns(labels, taxonomies, tag_counts))
+
     # Thresholds, then the self-describing artifact.
     meta = ArtifactMeta.untuned(
         version,
@@ -95,11 +108,29 @@ def train(train_records: Sequence[Record], dev_records: Sequence[Record], taxono
         max_length=config.max_length,
         training_config=config.to_dict(),
         data_fingerprint=fingerprint([*train_records, *dev_records]),
-        tag_counts=learn_tag_counts(train_records, taxonomies),
+        tag_counts=tag_counts,
     )
     artifact = Artifact(meta=meta, net=net, tokenizer=tokenizer)
     tune_on_dev(artifact, dev_records)
     return artifact
+
+
+def _pooled(net: ThemeSentimentNet, token_ids: Sequence[Sequence[int]], pad_id: int,
+            batch_size: int = 64) -> torch.Tensor:
+    """[n, hidden] pooled embeddings of the encoded texts, computed in length-sorted batches."""
+    order = sorted(range(len(token_ids)), key=lambda i: len(token_ids[i]))
+    out = torch.zeros(len(token_ids), net.encoder.config.hidden_size)
+    with torch.inference_mode():
+        for start in range(0, len(order), batch_size):
+            chunk = order[start:start + batch_size]
+            width = max(len(token_ids[i]) for i in chunk)
+            input_ids = torch.full((len(chunk), width), pad_id, dtype=torch.long)
+            attention = torch.zeros((len(chunk), width), dtype=torch.long)
+            for row, i in enumerate(chunk):
+                input_ids[row, :len(token_ids[i])] = torch.tensor(token_ids[i])
+                attention[row, :len(token_ids[i])] = 1
+            out[chunk] = net.embed(input_ids, attention)
+    return out
 
 
 def tune_on_dev(artifact: Artifact, dev_records: Sequence[Record]) -> None:

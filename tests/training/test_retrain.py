@@ -128,8 +128,8 @@ def test_unchanged_data_is_nothing_new(setup: Setup) -> None:
 def test_a_worse_challenger_is_rejected_and_the_champion_stays(setup: Setup) -> None:
     champion, versions = setup.registry.champion(), setup.registry.versions()
     broken = replace(CONFIG, warm_start=False, min_gate_comments=1,  # judged on few comments; a fresh
-                     # random encoder whose weights barely move
-                     training=replace(TINY, epochs=1, encoder_lr=1e-9, head_lr=1e-9))
+                     # random encoder whose weights barely move, and no heads refitted after
+                     training=replace(TINY, epochs=1, encoder_lr=1e-9, head_lr=1e-9, interpolation=1.0))
     with setup.open() as store:
         submit(store, labelled("toy", ("Cats", "Dogs"), 3, seed=1))  # new data, so it is not "nothing new"
         report = retrain(store, setup.registry, broken, progress=False)
