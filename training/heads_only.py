@@ -32,7 +32,7 @@ from verbatim.training.dataset import IGNORE, build_training_set
 from verbatim.training.lock import atomic_write
 from verbatim.training.logistic_heads import SINGLE_LABEL_C, fit_heads, single_label_columns
 from verbatim.training.tag_counts import learn_tag_counts
-from verbatim.training.train import tune_on_dev
+from verbatim.training.train import pooled_embeddings, tune_on_dev
 
 
 SOLVERS = ("adam", "lbfgs")
@@ -116,20 +116,7 @@ class EmbeddingCache:
     def _encode(self, texts: list[str], batch_size: int) -> np.ndarray:
         tokenizer, net = self.artifact.tokenizer, self.artifact.net.eval()
         ids = tokenizer(texts, truncation=True, max_length=self.artifact.meta.max_length)["input_ids"]
-        order = sorted(range(len(texts)), key=lambda i: len(ids[i]))
-        out = np.zeros((len(texts), net.encoder.config.hidden_size), dtype=np.float32)
-        pad = tokenizer.pad_token_id or 0
-        with torch.inference_mode():
-            for start in range(0, len(order), batch_size):
-                chunk = order[start:start + batch_size]
-                width = max(len(ids[i]) for i in chunk)
-                input_ids = torch.full((len(chunk), width), pad, dtype=torch.long)
-                attention = torch.zeros((len(chunk), width), dtype=torch.long)
-                for row, i in enumerate(chunk):
-                    input_ids[row, : len(ids[i])] = torch.tensor(ids[i])
-                    attention[row, : len(ids[i])] = 1
-                out[chunk] = net.embed(input_ids, attention).numpy()
-        return out
+        return pooled_embeddings(net, ids, tokenizer.pad_token_id or 0, batch_size).numpy()
 
     def _load(self) -> dict[str, np.ndarray]:
         try:

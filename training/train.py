@@ -96,7 +96,7 @@ def train(train_records: Sequence[Record], dev_records: Sequence[Record], taxono
     tag_counts = learn_tag_counts(train_records, taxonomies)
     if config.interpolation < 1:
         interpolate(net.encoder, (anchor_factory or encoder_factory)()[0], config.interpolation)
-        fit_heads(net, _pooled(net, token_ids, pad_id), torch.from_numpy(data.targets), torch.from_numpy(data.mask),
+        fit_heads(net, pooled_embeddings(net, token_ids, pad_id), torch.from_numpy(data.targets), torch.from_numpy(data.mask),
                   torch.from_numpy(data.sentiment).long(), config.head_c, SINGLE_LABEL_C,
                   single_label_columns(labels, taxonomies, tag_counts))
 
@@ -115,9 +115,9 @@ def train(train_records: Sequence[Record], dev_records: Sequence[Record], taxono
     return artifact
 
 
-def _pooled(net: ThemeSentimentNet, token_ids: Sequence[Sequence[int]], pad_id: int,
-            batch_size: int = 64) -> torch.Tensor:
-    """[n, hidden] pooled embeddings of the encoded texts, computed in length-sorted batches."""
+def pooled_embeddings(net: ThemeSentimentNet, token_ids: Sequence[Sequence[int]], pad_id: int,
+                      batch_size: int = 64) -> torch.Tensor:
+    """[n, hidden] pooled embeddings of the encoded texts by `net`'s encoder, in length-sorted batches."""
     order = sorted(range(len(token_ids)), key=lambda i: len(token_ids[i]))
     out = torch.zeros(len(token_ids), net.encoder.config.hidden_size)
     with torch.inference_mode():
