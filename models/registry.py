@@ -4,14 +4,20 @@ Layout:
     <root>/versions/<version>/   one complete artifact per version
     <root>/staging/              artifacts being written; never read by servers
     <root>/champion              the champion's version name
+    <root>/champion_history.json every promotion and rollback, oldest first
 
 A version directory appears only by rename() of a fully written staging directory,
 and the champion file only by os.replace() of a fully written temp file, so a crash
-never leaves a half-written champion.
+never leaves a half-written champion. Promotions and rollbacks take a file lock, so the
+history records them in the order they happened; it is written after the pointer, so a
+crash between the two leaves a champion that the history does not name yet, which
+rollback() takes into account.
 """
 
 from __future__ import annotations
 
+import fcntl
+import json
 import os
 import shutil
 import tempfile
@@ -22,6 +28,8 @@ from pathlib import Path
 
 
 REGISTRY_ENV = "VERBATIM_REGISTRY"
+HISTORY_FILE = "champion_history.json"
+LOCK_FILE = ".promote.lock"
 DEFAULT_REGISTRY = Path("var/registry")
 
 
@@ -96,16 +104,78 @@ class Registry:
             shutil.rmtree(staging, ignore_errors=True)
 
     def promote(self, version: str) -> None:
-        """Make `version` the champion, atomically."""
+        """Make `version` the champion, atomically, and record it in the history."""
         self.path(version)
-        fd, tmp = tempfile.mkstemp(prefix=".champion.", dir=self.root)
+        with self._locked():
+            previous = self.champion()
+            self._swap_champion(version)
+            self._record("promote", version, previous)
+
+    def rollback(self) -> str:
+        """Make the champion before the current one the champion again, atomically; returns it."""
+        with self._locked():
+            current = self.champion()
+            stack = champion_stack(self.history())
+            if current is not None and (not stack or stack[-1] != current):
+                stack.append(current)  # promoted without a record (a crash, or a registry from before history)
+            if len(stack) < 2:
+                raise RegistryError(f"no earlier champion to roll back to in {self.root}")
+            target = stack[-2]
+            self.path(target)
+            self._swap_champion(target)
+            self._record("rollback", target, current)
+            return target
+
+    def history(self) -> list[dict[str, str | None]]:
+        """Every promotion and rollback, oldest first: {at, action, version, previous}."""
         try:
-            with os.fdopen(fd, "w") as handle:
-                handle.write(version + "\n")
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, self.champion_file)
-            _fsync_dir(self.root)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+            return json.loads((self.root / HISTORY_FILE).read_text())
+        except FileNotFoundError:
+            return []
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        if not self.root.is_dir():
+            raise RegistryError(f"no registry at {self.root}")
+        with open(self.root / LOCK_FILE, "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _record(self, action: str, version: str, previous: str | None) -> None:
+        event = {"at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "action": action,
+                 "version": version, "previous": previous}
+        _atomic_write(self.root, self.root / HISTORY_FILE, json.dumps([*self.history(), event], indent=1) + "\n")
+
+    def _swap_champion(self, version: str) -> None:
+        _atomic_write(self.root, self.champion_file, version + "\n")
+
+
+def champion_stack(history: list[dict[str, str | None]]) -> list[str]:
+    """The champions in force, oldest first, replayed from the history: a promotion pushes, a rollback pops."""
+    stack: list[str] = []
+    for event in history:
+        version, previous = event["version"], event.get("previous")
+        if previous and (not stack or stack[-1] != previous):
+            stack.append(previous)  # a champion set without a record
+        if event["action"] == "rollback" and stack:
+            stack.pop()
+        if version and (not stack or stack[-1] != version):
+            stack.append(version)
+    return stack
+
+
+def _atomic_write(directory: Path, target: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=directory)
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+        _fsync_dir(directory)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
