@@ -8,15 +8,18 @@ INSTALLED := $(VENV)/.installed
 
 install: $(INSTALLED)
 
-$(INSTALLED): pyproject.toml setup.py
+# The light client (clients/python) too: the CLI's client commands and tests/clients use it.
+$(INSTALLED): pyproject.toml setup.py clients/python/pyproject.toml \
+		clients/python/setup.py clients/python/build_stubs.py
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install -e '.[dev]'
+	$(VENV)/bin/pip install -e '.[dev]' -e ./clients/python
 	touch $@
 
 # The install's build hook (setup.py) generates the stubs into verbatim/v1/; they are never
 # committed. `make stubs` regenerates them after a proto change.
 stubs:
 	$(VENV)/bin/python proto/generate.py .
+	$(VENV)/bin/python clients/python/build_stubs.py
 
 serve: install
 	$(VENV)/bin/verbatim serve
@@ -26,3 +29,5 @@ test: install
 
 clean-stubs:
 	rm -f verbatim/v1/*_pb2.py verbatim/v1/*_pb2.pyi verbatim/v1/*_pb2_grpc.py
+	rm -f clients/python/verbatim_client/_stubs/*_pb2.py clients/python/verbatim_client/_stubs/*_pb2.pyi \
+		clients/python/verbatim_client/_stubs/*_pb2_grpc.py

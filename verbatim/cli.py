@@ -1,4 +1,5 @@
-"""The `verbatim` command: train, evaluate, serve, classify."""
+"""The `verbatim` command: train, evaluate, retrain and serve models; classify, correct and manage
+tags through a running server; inspect and swap registry versions."""
 
 from __future__ import annotations
 
@@ -8,13 +9,11 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from verbatim import cli_classify, cli_correct, cli_registry, cli_tags
+from verbatim.cli_common import add_debug_argument, describe, user_errors
 from verbatim.models.backend_names import BACKENDS, DEFAULT_BACKEND
 from verbatim.models.registry import DEFAULT_REGISTRY, REGISTRY_ENV, registry_path
-
-if TYPE_CHECKING:
-    from verbatim.v1.verbatim_pb2 import ClassifiedComment
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -97,31 +96,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return asyncio.run(run(config, functools.partial(load_predictor, backend=config.backend, threads=config.threads)))
 
 
-def cmd_classify(args: argparse.Namespace) -> int:
-    import grpc
-
-    from verbatim.v1 import verbatim_pb2 as pb
-    from verbatim.v1 import verbatim_pb2_grpc as pb_grpc
-
-    request = pb.ClassifyCommentsRequest(account_id=args.account, comments=[pb.Comment(id="1", text=args.text)])
-    with grpc.insecure_channel(args.target) as channel:
-        try:
-            grpc.channel_ready_future(channel).result(timeout=min(args.timeout, 5.0))
-        except grpc.FutureTimeoutError:
-            return _fail(f"cannot reach a verbatim server at {args.target}; is `verbatim serve` running there?")
-        try:
-            response = pb_grpc.VerbatimStub(channel).ClassifyComments(request, timeout=args.timeout)
-        except grpc.RpcError as exc:
-            return _fail(f"{exc.code().name}: {exc.details()}")
-    if args.json:
-        from google.protobuf.json_format import MessageToJson
-
-        print(MessageToJson(response, preserving_proto_field_name=True, indent=2))
-        return 0
-    print(_format_comment(response.comments[0], response.model_version))
-    return 0
-
-
 def cmd_bench_serve(args: argparse.Namespace) -> int:
     from verbatim.service.config import ConfigError, ServiceConfig
     from verbatim.bench.report import format_table
@@ -170,42 +144,10 @@ def cmd_bench_corrections(args: argparse.Namespace) -> int:
     return 0
 
 
-def _format_comment(comment: ClassifiedComment, model_version: str) -> str:
-    from verbatim.v1 import verbatim_pb2 as pb
-
-    parents = {t.name: t.parent for t in comment.tags if t.HasField("parent")}
-
-    def path(name: str) -> str:
-        chain = [name]
-        while chain[-1] in parents and parents[chain[-1]] not in chain:
-            chain.append(parents[chain[-1]])
-        return " › ".join(reversed(chain))
-
-    lines = ["tags:" if comment.tags else "tags: none"]
-    names = [path(t.name) for t in comment.tags]
-    width = max(map(len, names), default=0)
-    for name, tag in zip(names, comment.tags):
-        source = pb.TagSource.Name(tag.source).removeprefix("TAG_SOURCE_")
-        evidence = f'  "{tag.evidence}"' if tag.HasField("evidence") else ""
-        lines.append(f"  {name:<{width}}  {tag.confidence:.2f}  {source:<5}{evidence}")
-    s = comment.sentiment
-    label = pb.SentimentLabel.Name(s.label).removeprefix("SENTIMENT_LABEL_")
-    p = s.probabilities
-    lines.append(f"sentiment: {label} (score {s.score:+.2f}; negative {p.negative:.2f}, "
-                 f"neutral {p.neutral:.2f}, positive {p.positive:.2f})")
-    lines.append(f"needs review: {'yes' if comment.needs_review else 'no'}")
-    lines.append(f"model: {model_version}")
-    return "\n".join(lines)
-
-
 def _service_settings() -> list[str]:
     from verbatim.service.config import ServiceConfig
 
     return [f.name for f in dataclasses.fields(ServiceConfig)]
-
-
-def _default_target() -> str:
-    return f"{os.environ.get('VERBATIM_HOST') or '127.0.0.1'}:{os.environ.get('VERBATIM_PORT') or 50051}"
 
 
 def _fail(message: str) -> int:
@@ -215,6 +157,7 @@ def _fail(message: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="verbatim", description=__doc__)
+    parser.add_argument("--debug", action="store_true", help="print the traceback of an error, not just one line")
     sub = parser.add_subparsers(dest="command", required=True)
 
     train = sub.add_parser("train", help="train the default model from the seed corpus and promote it")
@@ -246,14 +189,9 @@ def build_parser() -> argparse.ArgumentParser:
                            help=f"env VERBATIM_{setting.name.upper()}, default {setting.default}")
     serve.set_defaults(func=cmd_serve)
 
-    classify = sub.add_parser("classify", help="classify one comment with a running server")
-    classify.add_argument("text", help="the comment")
-    classify.add_argument("--target", default=_default_target(),
-                          help="server host:port (default from VERBATIM_HOST/VERBATIM_PORT, else 127.0.0.1:50051)")
-    classify.add_argument("--account", default="default", help="account whose taxonomy to use")
-    classify.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for the answer")
-    classify.add_argument("--json", action="store_true", help="print the response as JSON")
-    classify.set_defaults(func=cmd_classify)
+    # Through a running server, on the light client (clients/python); and the registry on disk.
+    for module in (cli_classify, cli_correct, cli_tags, cli_registry):
+        module.add_parser(sub)
 
     bench = sub.add_parser("bench", help="benchmarks").add_subparsers(dest="bench", required=True)
     bench_serve = bench.add_parser("serve", help="serving benchmark: in-process ceiling vs verbatim serve vs a naive "
@@ -278,12 +216,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_bench_corrections_arguments(bench_corrections)
     bench_corrections.set_defaults(func=cmd_bench_corrections)
+    for command in sub.choices.values():
+        add_debug_argument(command)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one subcommand; a user's error is one line on stderr and exit code 2 (a traceback with --debug)."""
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except user_errors() as exc:
+        if args.debug:
+            raise
+        return _fail(describe(exc))
 
 
 if __name__ == "__main__":
