@@ -28,10 +28,11 @@ RUN python -m venv "$VENV" \
         torch==2.13.0
 COPY . .
 # PIP_CONSTRAINT reaches pip's isolated build environment, so the stubs come from the pinned grpcio-tools.
-# `set --` expands the wheel's name, which carries the version; the postgres extra serves PostgreSQL stores.
-RUN PIP_CONSTRAINT="$CONSTRAINTS" pip wheel --no-deps --wheel-dir "$WHEELS" . \
-    && set -- "$WHEELS"/verbatim-*.whl \
-    && "$VENV/bin/pip" install -c "$CONSTRAINTS" "$1[postgres]" \
+# The light client (clients/python) too: `verbatim classify`, `correct` and `tags` call the server through it.
+# `set --` expands the wheels' names, which carry the versions; the postgres extra serves PostgreSQL stores.
+RUN PIP_CONSTRAINT="$CONSTRAINTS" pip wheel --no-deps --wheel-dir "$WHEELS" . ./clients/python \
+    && set -- "$WHEELS"/verbatim-*.whl "$WHEELS"/verbatim_client-*.whl \
+    && "$VENV/bin/pip" install -c "$CONSTRAINTS" "$1[postgres]" "$2" \
     && "$VENV/bin/pip" check
 
 FROM ${PYTHON_IMAGE} AS runtime

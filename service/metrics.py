@@ -55,12 +55,13 @@ class Metrics:
     """Every verbatim_* metric of one server, in a registry of its own.
 
     `max_batch_comments` and `max_batch_tokens` size the batch histograms to the batcher's
-    caps. `model_registry`, when given, is the model registry whose champion and retrain
-    reports the retraining series are read from at each scrape.
+    caps; `queue_capacity` is exported as is, so alerts can compare the depth with it.
+    `model_registry`, when given, is the model registry whose champion and retrain reports
+    the retraining series are read from at each scrape.
     """
 
     def __init__(self, max_batch_comments: int = 64, max_batch_tokens: int = 8192,
-                 model_registry: Path | None = None) -> None:
+                 model_registry: Path | None = None, queue_capacity: int | None = None) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
         self.requests = Counter("verbatim_requests", "Finished unary RPCs, by RPC and gRPC status code.",
@@ -80,6 +81,9 @@ class Metrics:
                                       "Padded tokens computed per batch, summed over its forward passes.",
                                       buckets=capped_buckets(max_batch_tokens, start=16), registry=r)
         self.queue_depth = Gauge("verbatim_queue_depth", "Comments waiting in the batcher's queue.", registry=r)
+        if queue_capacity is not None:  # beyond it, ClassifyComments answers RESOURCE_EXHAUSTED
+            Gauge("verbatim_queue_capacity", "Comments the batcher's queue holds at most.",
+                  registry=r).set(queue_capacity)
         self.model = _ModelInfo()
         r.register(self.model)
         self.corrections = Counter("verbatim_corrections",

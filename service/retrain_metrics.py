@@ -8,7 +8,8 @@ and each one is parsed once (cached by name, size and mtime).
 What is read:
 - `<registry>/champion` names the champion; its `versions/<v>/artifact.json` holds
   `evaluation.seed_test.themes.micro_f1` (written by training.default_model and the
-  retrain job) -> verbatim_champion_micro_f1.
+  retrain job) -> verbatim_champion_micro_f1, and `created_at` (ISO 8601)
+  -> verbatim_champion_created_timestamp_seconds, for an alert on a stale champion.
 - `<registry>/reports/*.json`, one per retrain run (training/retrain_report.py):
     `decision`       "promoted" | "rejected" | "nothing-new" | "failed" -> the `outcome` label
                      of verbatim_retrain_runs_total (any other value counts as "other");
@@ -80,13 +81,14 @@ class RetrainCollector(Collector):
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
         self._reports: dict[str, tuple[tuple[int, int], RunReport | None]] = {}
-        self._f1: dict[str, float | None] = {}  # per version: artifacts are immutable
+        # per version: artifacts are immutable
+        self._champion: dict[str, tuple[float | None, float | None]] = {}
 
     def describe(self) -> list[Metric]:
         return list(self._families())
 
     def collect(self) -> Iterator[Metric]:
-        runs, duration, success, f1 = self._families()
+        runs, duration, success, f1, created = self._families()
         reports = self._read_reports()
         counts = dict.fromkeys(OUTCOMES, 0)
         for report in reports:
@@ -100,13 +102,16 @@ class RetrainCollector(Collector):
             successes = [r.finished_at for r in reports if r.outcome != FAILED]
             if successes:
                 success.add_metric([], max(successes))
-        score = self._champion_f1()
+        score, created_at = self._champion_facts()
         if score is not None:
             f1.add_metric([], score)
-        yield from (runs, duration, success, f1)
+        if created_at is not None:
+            created.add_metric([], created_at)
+        yield from (runs, duration, success, f1, created)
 
     @staticmethod
-    def _families() -> tuple[CounterMetricFamily, GaugeMetricFamily, GaugeMetricFamily, GaugeMetricFamily]:
+    def _families() -> tuple[CounterMetricFamily, GaugeMetricFamily, GaugeMetricFamily, GaugeMetricFamily,
+                                 GaugeMetricFamily]:
         return (
             CounterMetricFamily("verbatim_retrain_runs", "Retrain runs with a report in the registry, by outcome.",
                                 labels=["outcome"]),
@@ -115,6 +120,8 @@ class RetrainCollector(Collector):
                               "Unix time the latest retrain run that did not fail ended."),
             GaugeMetricFamily("verbatim_champion_micro_f1",
                               "Theme micro-F1 of the registry's champion on the seed test split."),
+            GaugeMetricFamily("verbatim_champion_created_timestamp_seconds",
+                              "Unix time the registry's champion was trained."),
         )
 
     def _read_reports(self) -> list[RunReport]:
@@ -145,21 +152,24 @@ class RetrainCollector(Collector):
         self._reports = seen  # forget deleted files
         return [report for _, report in seen.values() if report is not None]
 
-    def _champion_f1(self) -> float | None:
+    def _champion_facts(self) -> tuple[float | None, float | None]:
+        """The champion's seed-test micro-F1 and creation time, each None when unknown."""
         try:
             version = (self.root / "champion").read_text().strip()
         except OSError:
-            return None
+            return None, None
         if not version or "/" in version:
-            return None
-        if version not in self._f1:
+            return None, None
+        if version not in self._champion:
             try:
                 meta = json.loads((self.root / "versions" / version / "artifact.json").read_text())
             except (OSError, ValueError) as exc:
                 logger.warning("cannot read the champion %s's artifact.json: %s", version, exc)
-                return None  # not cached: the artifact may still be appearing
-            self._f1 = {version: champion_micro_f1(meta) if isinstance(meta, dict) else None}
-        return self._f1[version]
+                return None, None  # not cached: the artifact may still be appearing
+            facts = (champion_micro_f1(meta), _timestamp(meta.get("created_at"))) if isinstance(meta, dict) \
+                else (None, None)
+            self._champion = {version: facts}
+        return self._champion[version]
 
 
 def _number(value: Any) -> float | None:

@@ -56,7 +56,8 @@ class VerbatimServer:
         self.reloader = Reloader(self.slot, store=store, registry=registry, load=load)
         self.auto_retrain = _auto_retrain(config, store, registry)
         threads = config.torch_threads
-        self.metrics = Metrics(config.max_batch_comments, config.max_batch_tokens, model_registry=config.registry)
+        self.metrics = Metrics(config.max_batch_comments, config.max_batch_tokens, model_registry=config.registry,
+                               queue_capacity=config.queue_capacity)
         self.batcher = Batcher(config.max_batch_comments, config.max_batch_tokens, config.max_delay_s,
                                config.queue_capacity, executor_initializer=lambda: torch.set_num_threads(threads),
                                observer=self.metrics.observe_batch)

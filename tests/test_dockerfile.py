@@ -199,11 +199,13 @@ def test_dockerignore_keeps_what_the_build_needs_and_drops_the_rest() -> None:
     for needed in ("pyproject.toml", "setup.py", "README.md", "proto/generate.py", "proto/verbatim/v1/verbatim.proto",
                    "verbatim/cli.py", "verbatim/healthcheck.py", "models/registry.py", "service/server.py",
                    "store/store.py", "training/data/train.jsonl", "training/data/DATA_CARD.md", "bench/__init__.py",
-                   "requirements/runtime.txt"):
+                   "requirements/runtime.txt", "clients/python/pyproject.toml",
+                   "clients/python/verbatim_client/client.py"):
         assert not dockerignored(needed, patterns), needed
     for dropped in (".git/HEAD", ".venv/bin/python", "var/registry/champion", "verbatim/v1/verbatim_pb2.py",
                     "verbatim/v1/verbatim_pb2_grpc.py", "models/__pycache__/registry.cpython-311.pyc",
-                    "__pycache__/x.pyc", ".pytest_cache/v", "tests/conftest.py", "verbatim.egg-info/PKG-INFO"):
+                    "__pycache__/x.pyc", ".pytest_cache/v", "tests/conftest.py", "verbatim.egg-info/PKG-INFO",
+                    "clients/python/verbatim_client/_stubs/verbatim_pb2.py"):
         assert dockerignored(dropped, patterns), dropped
 
 
@@ -293,6 +295,12 @@ def test_builder_install_lines_make_a_virtualenv_that_serves_and_passes_the_heal
             time.sleep(0.5)
         done = subprocess.run(check, cwd=tmp_path, env=runtime, capture_output=True, text=True, timeout=60)
         assert done.returncode == 0, done.stderr
+        # The image's CLI reaches the server through the light client installed beside it.
+        classify = subprocess.run([*argv[:-1], "classify", "Pages take forever to load", "--json",
+                                   "--target", f"127.0.0.1:{port}"], cwd=tmp_path, env=runtime,
+                                  capture_output=True, text=True, timeout=60)
+        assert classify.returncode == 0, classify.stderr
+        assert json.loads(classify.stdout)["model_version"] == tiny_registry.champion()
     finally:
         server.send_signal(signal.SIGTERM)
         output = server.communicate(timeout=60)[0]

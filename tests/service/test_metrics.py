@@ -15,6 +15,7 @@ import time
 import urllib.error
 import urllib.request
 from collections import Counter
+from datetime import datetime
 from datetime import datetime, timezone
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -105,6 +106,7 @@ def test_counters_match_the_work_done_while_scraped_under_load(metered: Harness,
     assert 0 < value(samples, "verbatim_inference_seconds_sum") <= stats.inference_seconds + 1e-6
     assert value(samples, "verbatim_queue_wait_seconds_count") == comments
     assert value(samples, "verbatim_queue_depth") == 0
+    assert value(samples, "verbatim_queue_capacity") == metered.server.config.queue_capacity
 
     # What the responses carried, counted independently.
     tags = Counter(t.name for r, a in zip(responses, accounts) if a == "" for c in r.comments for t in c.tags)
@@ -160,8 +162,10 @@ def test_champion_f1_comes_from_the_registry(metered: Harness, tiny_registry: Re
     path = tiny_registry.champion_path()
     assert path is not None
     expected = json.loads((path / "artifact.json").read_text())["evaluation"]["seed_test"]["themes"]["micro_f1"]
+    created = datetime.fromisoformat(json.loads((path / "artifact.json").read_text())["created_at"]).timestamp()
     samples = parse(scrape_text(metered.server.metrics_port))
     assert value(samples, "verbatim_champion_micro_f1") == pytest.approx(expected)
+    assert value(samples, "verbatim_champion_created_timestamp_seconds") == created
     assert value(samples, "verbatim_retrain_runs_total", outcome="promoted") == 0  # no reports in it
 
 
@@ -194,19 +198,22 @@ def test_retrain_reports_become_runs_duration_and_last_success(tmp_path: Path) -
     registry = Registry(tmp_path)
     (registry.versions_dir / "v6").mkdir(parents=True)
     (registry.versions_dir / "v6" / "artifact.json").write_text(
-        json.dumps({"evaluation": {"seed_test": {"themes": {"micro_f1": 0.8125}}}}))
+        json.dumps({"created_at": "2026-01-02T03:04:05+00:00",
+                    "evaluation": {"seed_test": {"themes": {"micro_f1": 0.8125}}}}))
     registry.promote("v6")
     samples = parse(metrics.exposition().decode())
     assert value(samples, "verbatim_retrain_runs_total", outcome="promoted") == 1
     assert value(samples, "verbatim_retrain_duration_seconds") == 4.0
     assert value(samples, "verbatim_retrain_last_success_timestamp_seconds") == 4_000.0
     assert value(samples, "verbatim_champion_micro_f1") == 0.8125
+    assert value(samples, "verbatim_champion_created_timestamp_seconds") == 1_767_323_045.0  # 2026-01-02T03:04:05Z
 
 
 def test_no_registry_means_zero_runs_and_no_figures(tmp_path: Path) -> None:
     samples = parse(Metrics(model_registry=tmp_path / "missing").exposition().decode())
     assert value(samples, "verbatim_retrain_runs_total", outcome="promoted") == 0
     assert not any(name in {"verbatim_retrain_duration_seconds", "verbatim_champion_micro_f1",
+                            "verbatim_champion_created_timestamp_seconds", "verbatim_queue_capacity",
                             "verbatim_retrain_last_success_timestamp_seconds"} for name, _ in samples)
 
 
