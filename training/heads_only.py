@@ -256,3 +256,24 @@ def _fit_adam(net: ThemeSentimentNet, embeddings: torch.Tensor, targets: torch.T
 def tune_heads(artifact: Artifact, dev: Sequence[Record], dev_embeddings: np.ndarray) -> None:
     """tune_on_dev, fed from cached embeddings instead of the encoder."""
     tune_on_dev(lookup_artifact(artifact, [r.text for r in dev], dev_embeddings), dev)
+
+
+def refit_with_dev(tuned: Artifact, champion: Artifact, train: Sequence[Record], dev: Sequence[Record],
+                   embeddings: np.ndarray, taxonomies: Mapping[str, Taxonomy], config: HeadsConfig,
+                   seed_ids: frozenset[str] = frozenset()) -> Artifact:
+    """The heads fitted again on train + dev (`embeddings` in that order), keeping the thresholds
+    and tag counts that `tuned` chose on dev.
+
+    Once the dev comments have chosen the thresholds, they are examples like the others: an
+    account split for the gate loses a quarter of its comments to dev and held-out, which at
+    8 examples per tag is 2 of them. Held-out comments stay out, so the gate still judges the
+    promoted heads on comments they never saw.
+    """
+    refit = train_heads(champion, [*train, *dev], [], embeddings, taxonomies, config, tuned.meta.version, seed_ids)
+    if refit.meta.labels != tuned.meta.labels:
+        return tuned  # dev brought an account that train lacks; its thresholds were never tuned
+    refit.meta.thresholds = list(tuned.meta.thresholds)
+    refit.meta.rule_thresholds = list(tuned.meta.rule_thresholds)
+    refit.meta.tag_counts = dict(tuned.meta.tag_counts)
+    refit.meta.training_config["refit_with_dev"] = True
+    return refit

@@ -25,7 +25,8 @@ from verbatim.store import Store
 from verbatim.training.config import TrainingConfig
 from verbatim.training.corpus import Record, fingerprint
 from verbatim.training.evaluate import Outcomes, evaluate, evaluate_with_outcomes
-from verbatim.training.heads_only import EmbeddingCache, HeadsConfig, lookup_artifact, stack, train_heads, tune_heads
+from verbatim.training.heads_only import (EmbeddingCache, HeadsConfig, lookup_artifact, refit_with_dev, stack,
+                                          train_heads, tune_heads)
 from verbatim.training.holdout import HoldoutConfig, Splits, build_splits, dataset_counts
 from verbatim.training.lineage import Learned, learned_from, read_learned, unseen, write_learned
 from verbatim.training.lock import RetrainLock, remove_leftovers
@@ -205,6 +206,10 @@ def _heads_only(registry: Registry, champion: Artifact, splits: Splits, taxonomi
     challenger = train_heads(champion, splits.train, splits.dev, stack(vectors, splits.train), taxonomies,
                              config.heads, version, splits.seed_ids)
     tune_heads(challenger, splits.dev, stack(vectors, splits.dev))
+    if splits.dev:
+        challenger = refit_with_dev(challenger, champion, splits.train, splits.dev,
+                                    stack(vectors, [*splits.train, *splits.dev]), taxonomies, config.heads,
+                                    splits.seed_ids)
     clock.lap("train", report)
     heldout_texts, heldout_vectors = [r.text for r in splits.heldout], stack(vectors, splits.heldout)
     return (challenger, lookup_artifact(challenger, heldout_texts, heldout_vectors),
