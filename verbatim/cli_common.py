@@ -6,12 +6,13 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
+
+from verbatim.healthcheck import default_target
 
 if TYPE_CHECKING:
     from verbatim_client import Client
@@ -21,11 +22,6 @@ INSTALL_CLIENT = "pip install ./clients/python (make install does)"
 
 class CliError(Exception):
     """A user's mistake (a bad file, a missing field): printed as one line, exit code 2."""
-
-
-def default_target() -> str:
-    """VERBATIM_HOST:VERBATIM_PORT, as `verbatim serve` reads them, else 127.0.0.1:50051."""
-    return f"{os.environ.get('VERBATIM_HOST') or '127.0.0.1'}:{os.environ.get('VERBATIM_PORT') or 50051}"
 
 
 def add_debug_argument(parser: argparse.ArgumentParser) -> None:
@@ -44,7 +40,8 @@ def server_arguments() -> argparse.ArgumentParser:
     """A parent parser with --target, --account, --timeout and --debug."""
     parent = argparse.ArgumentParser(add_help=False)
     parent.add_argument("--target", default=default_target(),
-                        help="server host:port (default from VERBATIM_HOST/VERBATIM_PORT, else 127.0.0.1:50051)")
+                        help="server host:port (default: where `verbatim serve` listens, from VERBATIM_HOST and "
+                             "VERBATIM_PORT, on loopback)")
     parent.add_argument("--account", default="default", help="the account (default: default)")
     parent.add_argument("--timeout", type=positive_float, default=10.0,
                         help="seconds each request may take, retries included (default 10)")
