@@ -29,12 +29,18 @@ from pathlib import Path
 
 REGISTRY_ENV = "VERBATIM_REGISTRY"
 HISTORY_FILE = "champion_history.json"
+REPORTS_DIR = "reports"  # the retrain job's reports, which the servers export as metrics
 LOCK_FILE = ".promote.lock"
 DEFAULT_REGISTRY = Path("var/registry")
+ANY_CHAMPION = object()  # Registry.promote's `expected` when any champion may be replaced
 
 
 class RegistryError(RuntimeError):
     pass
+
+
+class ChampionChanged(RegistryError):
+    """The champion is no longer the one a promotion expected to replace."""
 
 
 def registry_path(flag: str | Path | None = None) -> Path:
@@ -103,27 +109,40 @@ class Registry:
         finally:
             shutil.rmtree(staging, ignore_errors=True)
 
-    def promote(self, version: str) -> None:
-        """Make `version` the champion, atomically, and record it in the history."""
+    def promote(self, version: str, expected: str | None | object = ANY_CHAMPION) -> None:
+        """Make `version` the champion, atomically, and record it in the history.
+
+        With `expected`, only if the champion is still that version (None: no champion);
+        otherwise ChampionChanged, and nothing changes.
+        """
         self.path(version)
         with self._locked():
             previous = self.champion()
+            if expected is not ANY_CHAMPION and previous != expected:
+                raise ChampionChanged(f"the champion is {previous}, not {expected}")
+            events = self.history()  # read before the swap: a bad history must not leave it half done
             self._swap_champion(version)
-            self._record("promote", version, previous)
+            self._record(events, "promote", version, previous)
 
     def rollback(self) -> str:
         """Make the champion before the current one the champion again, atomically; returns it."""
         with self._locked():
             current = self.champion()
-            stack = champion_stack(self.history())
-            if current is not None and (not stack or stack[-1] != current):
+            events = self.history()
+            stack = champion_stack(events)
+            if current is None or (stack and stack[-1] == current):
+                pass
+            elif current in stack:
+                # A rollback that crashed before its record: the champion is already further back.
+                del stack[len(stack) - stack[::-1].index(current):]
+            else:
                 stack.append(current)  # promoted without a record (a crash, or a registry from before history)
             if len(stack) < 2:
                 raise RegistryError(f"no earlier champion to roll back to in {self.root}")
             target = stack[-2]
             self.path(target)
             self._swap_champion(target)
-            self._record("rollback", target, current)
+            self._record(events, "rollback", target, current)
             return target
 
     def history(self) -> list[dict[str, str | None]]:
@@ -144,10 +163,10 @@ class Registry:
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
-    def _record(self, action: str, version: str, previous: str | None) -> None:
+    def _record(self, events: list[dict[str, str | None]], action: str, version: str, previous: str | None) -> None:
         event = {"at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "action": action,
                  "version": version, "previous": previous}
-        _atomic_write(self.root, self.root / HISTORY_FILE, json.dumps([*self.history(), event], indent=1) + "\n")
+        _atomic_write(self.root, self.root / HISTORY_FILE, json.dumps([*events, event], indent=1) + "\n")
 
     def _swap_champion(self, version: str) -> None:
         _atomic_write(self.root, self.champion_file, version + "\n")

@@ -83,13 +83,13 @@ class AutoRetrain:
         The job writes its artifact in staging and swaps the champion atomically, so a stopped
         job promotes nothing half-written.
         """
+        self._stopping = True  # nothing starts from here on, whatever arrives during the drain
         if self._schedule is not None:
             self._schedule.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._schedule
         if self._process is not None and self._process.returncode is None:
             logger.info("stopping the running quick retrain")
-            self._stopping = True
             self._process.terminate()
             try:
                 await asyncio.wait_for(self._process.wait(), grace_s)
@@ -100,8 +100,8 @@ class AutoRetrain:
                 await self._job
 
     def _launch(self, reason: str) -> None:
-        if self.running:
-            return  # this run's end looks at the pending count again
+        if self._stopping or self.running:
+            return  # a running one's end looks at the pending count again
         self.pending = 0
         self._job = asyncio.get_running_loop().create_task(self._run(reason))
 
@@ -112,17 +112,17 @@ class AutoRetrain:
 
     async def _run(self, reason: str) -> None:
         logger.info("quick retrain started (%s)", reason)
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.log_path, "ab") as log:
-            try:
+        try:
+            self.log_path.parent.mkdir(parents=True, exist_ok=True)
+            with open(self.log_path, "ab") as log:
                 self._process = await asyncio.create_subprocess_exec(
                     *self.argv, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL, stderr=log,
                     env=os.environ | self.env)
-            except OSError as exc:
-                logger.error("quick retrain could not start: %s", exc)
-                self.runs.append(-1)
-                return
-            code = await self._process.wait()
+                code = await self._process.wait()
+        except OSError as exc:  # its log, or the process itself, could not be created
+            logger.error("quick retrain could not start: %s", exc)
+            self.runs.append(-1)
+            return
         self.runs.append(code)
         level = logging.INFO if code in (0, 3, 4) or self._stopping else logging.ERROR
         logger.log(level, "quick retrain exited %d (%s); its output is in %s", code,

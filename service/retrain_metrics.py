@@ -36,9 +36,10 @@ from typing import Any
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from verbatim.models.registry import REPORTS_DIR
+
 logger = logging.getLogger(__name__)
 
-REPORTS_DIR = "reports"
 OUTCOMES = ("promoted", "rejected", "nothing-new", "failed", "other")
 FAILED = "failed"
 

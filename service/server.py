@@ -15,7 +15,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from verbatim.models.predictor import Predictor
-from verbatim.models.registry import Registry
+from verbatim.models.registry import REPORTS_DIR, Registry
 from verbatim.service.auto_retrain import AutoRetrain, quick_retrain_argv
 from verbatim.service.batcher import Batcher
 from verbatim.service.config import ServiceConfig
@@ -162,7 +162,7 @@ class VerbatimServer:
 def _auto_retrain(config: ServiceConfig, store: Store | None, registry: Registry | None) -> AutoRetrain | None:
     """The server's own quick retrain, when configured and there is a store and a registry to retrain."""
     retrain = AutoRetrain(quick_retrain_argv(config.registry), {"VERBATIM_STORE_URL": config.store_url},
-                          config.registry / "reports" / "auto_retrain.log",
+                          config.registry / REPORTS_DIR / "auto_retrain.log",
                           after_corrections=config.retrain_after, every_s=config.retrain_every_s)
     if not retrain.enabled:
         return None

@@ -19,7 +19,7 @@ from verbatim.models.artifact import Artifact, ArtifactError
 from verbatim.models.encoder import load_base_encoder
 from verbatim.models.labels import LabelSpace
 from verbatim.models.predictor import Predictor
-from verbatim.models.registry import Registry, RegistryError, new_version
+from verbatim.models.registry import REPORTS_DIR, ChampionChanged, Registry, RegistryError, new_version
 from verbatim.models.taxonomy import DEFAULT_ACCOUNT
 from verbatim.store import Store
 from verbatim.training.config import TrainingConfig
@@ -30,7 +30,7 @@ from verbatim.training.heads_only import (EmbeddingCache, HeadsConfig, lookup_ar
 from verbatim.training.holdout import HoldoutConfig, Splits, build_splits, dataset_counts
 from verbatim.training.lineage import Learned, learned_from, read_learned, unseen, write_learned
 from verbatim.training.lock import RetrainLock, remove_leftovers
-from verbatim.training.retrain_report import MIN_GATE_COMMENTS, REPORTS_DIR, Decision, RetrainReport, gate_checks
+from verbatim.training.retrain_report import MIN_GATE_COMMENTS, Decision, RetrainReport, gate_checks
 from verbatim.training.train import EncoderFactory, train
 from verbatim.training.warm_start import artifact_encoder, freezing
 
@@ -187,8 +187,13 @@ def _cycle(store: Store, registry: Registry, config: RetrainConfig, report: Retr
         challenger.save(directory)
         write_learned(directory, learned_from([*splits.train, *splits.dev], splits.seed_ids, grew_from))
     if report.decision is Decision.PROMOTED:
-        registry.promote(version)
-        report.champion_after = version
+        try:  # compare and swap: a promotion or rollback since _decide looked wins
+            registry.promote(version, expected=report.champion_before)
+            report.champion_after = version
+        except ChampionChanged as exc:
+            report.decision = Decision.REJECTED
+            report.reasons.insert(0, f"rejected: the champion changed during the run ({exc}); run again to "
+                                     f"compare with the new one")
     clock.lap("save", report)
     if report.decision is Decision.PROMOTED and config.warm_cache and not config.heads_only:
         _warm_cache(registry, challenger, splits, report, clock)

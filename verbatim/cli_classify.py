@@ -72,7 +72,15 @@ def _comments(args: argparse.Namespace) -> list[Comment]:
     if (args.text is None) == (args.data is None):
         raise CliError("give one source: a comment, - for stdin (one comment per line), or --data FILE")
     if args.data is not None:
-        comments = [_comment(where, row) for where, row in read_records(args.data)]
+        comments: list[Comment] = []
+        first_seen: dict[str, str] = {}
+        for where, row in read_records(args.data):
+            comment = _comment(where, row)
+            if comment.id in first_seen:
+                raise CliError(f"{where}: id {comment.id!r} repeats line {first_seen[comment.id]} (a row without an "
+                               "id takes its line number)")
+            first_seen[comment.id] = where.rpartition(":")[2]
+            comments.append(comment)
     elif args.text == "-":
         comments = [Comment(id=str(n), text=line.rstrip("\r\n")) for n, line in enumerate(sys.stdin, start=1)
                     if line.strip()]

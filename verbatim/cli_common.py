@@ -39,7 +39,7 @@ def add_debug_argument(parser: argparse.ArgumentParser) -> None:
 def server_arguments() -> argparse.ArgumentParser:
     """A parent parser with --target, --account, --timeout and --debug."""
     parent = argparse.ArgumentParser(add_help=False)
-    parent.add_argument("--target", default=default_target(),
+    parent.add_argument("--target", default=None,
                         help="server host:port (default: where `verbatim serve` listens, from VERBATIM_HOST and "
                              "VERBATIM_PORT, on loopback)")
     parent.add_argument("--account", default="default", help="the account (default: default)")
@@ -69,7 +69,16 @@ def connect(args: argparse.Namespace) -> Client:
         from verbatim_client import Client
     except ImportError as exc:
         raise CliError(f"`verbatim {args.command}` needs the verbatim-client package: {INSTALL_CLIENT}") from exc
-    return Client(args.target, timeout=args.timeout)
+    return Client(args.target or _local_target(), timeout=args.timeout)
+
+
+def _local_target() -> str:
+    from verbatim.service.config import ConfigError
+
+    try:
+        return default_target()
+    except ConfigError as exc:  # the server's settings say where it listens; one of them is wrong
+        raise CliError(f"cannot tell where the server listens: {exc}; or pass --target host:port") from None
 
 
 def describe(exc: BaseException) -> str:

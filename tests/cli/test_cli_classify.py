@@ -116,6 +116,8 @@ def test_a_jsonl_file_to_csv_on_stdout(target: str, shop: str, tmp_path: Path,
      "INVALID_ARGUMENT from {target}: comments[0].score: 11 is outside 0-10 for nps"),
     ("id,text,survey_type\n1,ok,weekly\n", ".csv", "comments.csv:2: score None or survey_type 'weekly' is not valid"),
     ("text\nok\n", ".txt", "unknown format '.txt'; name it .csv or .jsonl"),
+    # The row without an id takes its line number, 3, which the row before claimed.
+    ("id,text\n3,first\n,second\n", ".csv", "comments.csv:3: id '3' repeats line 2"),
 ])
 def test_bad_input_is_one_line_and_exit_2(target: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                           content: str, suffix: str, message: str) -> None:

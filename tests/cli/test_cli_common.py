@@ -70,3 +70,15 @@ def test_no_source_or_two_sources_is_a_usage_error(capsys: pytest.CaptureFixture
     assert main(["classify"]) == 2
     assert main(["classify", "text", "--data", "x.csv"]) == 2
     assert capsys.readouterr().err.count("give one source") == 2
+
+
+def test_a_bad_server_setting_in_the_environment_is_one_line_not_a_traceback(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("VERBATIM_PORT", "abc")
+    with pytest.raises(SystemExit) as exited:
+        main(["classify", "--help"])  # help needs no target
+    assert exited.value.code == 0
+    capsys.readouterr()
+    assert main(["classify", "hello"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "VERBATIM_PORT" in err and "--target" in err

@@ -32,8 +32,8 @@ from verbatim.service.servicer import SERVICE_NAME
 from tests.deploy.files import KUBERNETES, KUSTOMIZATION, Manifest, manifest_files, manifests, one, yaml_file
 
 # Versions to validate against: the oldest where everything used here is GA (gRPC probes and
-# CronJob time zones: 1.27), and the validator's newest.
-KUBERNETES_VERSIONS = ("1.27.0", None)
+# CronJob time zones: 1.27; a Job's podFailurePolicy: 1.31), and the validator's newest.
+KUBERNETES_VERSIONS = ("1.31.0", None)
 # Where the image (Dockerfile) keeps the registry and the SQLite store.
 DATA_DIR = PurePosixPath("/var/lib/verbatim")
 

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from verbatim.models.registry import Registry, RegistryError, new_version
+from verbatim.models.registry import HISTORY_FILE, ChampionChanged, Registry, RegistryError, new_version
 
 
 def test_stage_publishes_only_on_success(tmp_path) -> None:
@@ -57,3 +57,46 @@ def test_registry_path_flag_beats_environment_beats_default(monkeypatch: pytest.
     monkeypatch.setenv("VERBATIM_REGISTRY", str(tmp_path / "env"))
     assert registry_path() == tmp_path / "env"
     assert registry_path(str(tmp_path / "flag")) == tmp_path / "flag"
+
+
+def _registry(tmp_path: Path, *versions: str) -> Registry:
+    registry = Registry(tmp_path)
+    for version in versions:
+        with registry.stage(version):
+            pass
+    return registry
+
+
+def test_a_corrupt_history_refuses_the_promotion_and_leaves_the_champion(tmp_path: Path) -> None:
+    registry = _registry(tmp_path, "v1", "v2")
+    registry.promote("v1")
+    (tmp_path / HISTORY_FILE).write_text("[{not json")
+    with pytest.raises(ValueError):
+        registry.promote("v2")
+    assert registry.champion() == "v1"
+
+
+def test_rollback_after_a_rollback_that_crashed_before_its_record_goes_further_back(tmp_path: Path) -> None:
+    registry = _registry(tmp_path, "v1", "v2", "v3")
+    for version in ("v1", "v2", "v3"):
+        registry.promote(version)
+    (tmp_path / "champion").write_text("v2\n")  # the swap of a rollback whose history write never happened
+    assert registry.rollback() == "v1"
+    assert registry.champion() == "v1"
+
+
+def test_rollback_after_promoting_an_earlier_version_again_returns_to_the_one_before(tmp_path: Path) -> None:
+    registry = _registry(tmp_path, "v1", "v2")
+    for version in ("v1", "v2", "v1"):
+        registry.promote(version)
+    assert registry.rollback() == "v2"
+
+
+def test_promote_with_an_expected_champion_is_a_compare_and_swap(tmp_path: Path) -> None:
+    registry = _registry(tmp_path, "v1", "v2", "v3")
+    registry.promote("v1", expected=None)
+    registry.promote("v2")  # someone else, meanwhile
+    with pytest.raises(ChampionChanged, match="v2"):
+        registry.promote("v3", expected="v1")
+    assert registry.champion() == "v2"
+    assert [e["version"] for e in registry.history()] == ["v1", "v2"]

@@ -83,6 +83,23 @@ def test_stop_terminates_a_running_job(tmp_path: Path) -> None:
     assert asyncio.run(scenario()) == [-15]  # SIGTERM
 
 
+def test_nothing_starts_once_stopping_and_an_unwritable_log_is_reported(tmp_path: Path) -> None:
+    async def scenario() -> tuple[bool, list[int], list[int]]:
+        retrain, _ = fake(tmp_path, after_corrections=1)
+        await retrain.stop(grace_s=1)
+        retrain.corrections_stored(5)  # arrives during the server's drain
+        started = retrain.running
+        blocked = AutoRetrain(["true"], {}, tmp_path / "file" / "auto.log", after_corrections=1)
+        (tmp_path / "file").write_text("a file where the log folder should be")
+        blocked.corrections_stored(1)
+        await blocked.wait_idle()
+        return started, retrain.runs, blocked.runs
+
+    started, runs, blocked = asyncio.run(scenario())
+    assert not started and runs == []
+    assert blocked == [-1]
+
+
 def test_the_store_url_never_appears_on_the_command_line(tmp_path: Path) -> None:
     argv = quick_retrain_argv(tmp_path / "registry")
     assert argv[1:] == ["-m", "verbatim.training", "retrain", "--heads-only", "--registry",

@@ -290,6 +290,25 @@ def test_a_champion_promoted_by_someone_else_mid_run_is_not_replaced(
     assert setup.registry.champion() == other
 
 
+def test_a_champion_changed_while_the_challenger_is_saved_is_not_replaced(
+        setup: Setup, monkeypatch: pytest.MonkeyPatch) -> None:
+    # After the gate has decided: the promotion is a compare-and-swap on the champion it judged against.
+    import verbatim.training.retrain as job
+
+    other = setup.registry.versions()[0]
+    assert other != setup.registry.champion()
+    real = job.write_learned
+
+    def meanwhile(*args: object, **kwargs: object) -> None:
+        setup.registry.promote(other)  # e.g. `verbatim registry rollback` while the artifact is written
+        real(*args, **kwargs)
+    monkeypatch.setattr(job, "write_learned", meanwhile)
+    with setup.open() as store:
+        report = retrain(store, setup.registry, replace(CONFIG, heads_only=True, force=True), progress=False)
+    assert report.decision is Decision.REJECTED and "champion changed during the run" in report.reasons[0]
+    assert setup.registry.champion() == other
+
+
 def test_masked_loss_gives_no_gradient_to_other_accounts_tags() -> None:
     labels = LabelSpace.from_taxonomies({"toy": ["Cats", "Dogs"], "zoo": ["Birds"]})
     records = labelled("toy", ("Cats", "Dogs"), 3)
