@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from enum import Enum
+from typing import TypeVar
+
+E = TypeVar("E", bound=Enum)
+
 
 class InvalidInput(ValueError):
     """Input the analytics cannot use: a score out of range, an unknown survey type, a period that ends
@@ -19,3 +24,15 @@ class InvalidInput(ValueError):
     def within(self, prefix: str) -> "InvalidInput":
         """The same error, with its field nested under `prefix` (``end`` → ``compare_to.end``)."""
         return InvalidInput(f"{prefix}.{self.field}", self.message)
+
+
+def parse_choice(choices: type[E], name: object, field: str, what: str) -> E:
+    """The member of the str-valued enum `choices` named `name` (case-insensitive, spaces ignored);
+    `InvalidInput` on `field` listing the known names when there is none."""
+    if isinstance(name, choices):
+        return name
+    try:
+        return choices(str(name).strip().lower())
+    except ValueError:
+        known = ", ".join(str(c.value) for c in choices)
+        raise InvalidInput(field, f"unknown {what} {name!r}; expected one of {known}") from None

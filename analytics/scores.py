@@ -23,7 +23,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 
-from verbatim.analytics.errors import InvalidInput
+from verbatim.analytics.errors import InvalidInput, parse_choice
 
 
 class SurveyType(str, Enum):
@@ -36,13 +36,7 @@ class SurveyType(str, Enum):
     @classmethod
     def parse(cls, name: "str | SurveyType", field: str = "survey_type") -> "SurveyType":
         """The survey type named `name` (case-insensitive); `InvalidInput` on `field` when unknown."""
-        if isinstance(name, SurveyType):
-            return name
-        try:
-            return cls(str(name).strip().lower())
-        except ValueError:
-            known = ", ".join(t.value for t in cls)
-            raise InvalidInput(field, f"unknown survey type {name!r}; expected one of {known}") from None
+        return parse_choice(cls, name, field, "survey type")
 
     @property
     def scale(self) -> tuple[int, int]:

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from datetime import date, timedelta
 from enum import Enum
 
-from verbatim.analytics.errors import InvalidInput
+from verbatim.analytics.errors import parse_choice
 from verbatim.analytics.tally import Slice
 
 
@@ -25,12 +25,7 @@ class Granularity(str, Enum):
     @classmethod
     def parse(cls, name: "str | Granularity", field: str = "granularity") -> "Granularity":
         """The granularity named `name`; `InvalidInput` on `field` when unknown."""
-        if isinstance(name, Granularity):
-            return name
-        try:
-            return cls(str(name).strip().lower())
-        except ValueError:
-            raise InvalidInput(field, f"unknown granularity {name!r}; expected day, week or month") from None
+        return parse_choice(cls, name, field, "granularity")
 
 
 def bucket_start(day: date, granularity: Granularity) -> date:

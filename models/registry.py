@@ -166,10 +166,10 @@ class Registry:
     def _record(self, events: list[dict[str, str | None]], action: str, version: str, previous: str | None) -> None:
         event = {"at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "action": action,
                  "version": version, "previous": previous}
-        _atomic_write(self.root, self.root / HISTORY_FILE, json.dumps([*events, event], indent=1) + "\n")
+        atomic_write(self.root / HISTORY_FILE, json.dumps([*events, event], indent=1) + "\n")
 
     def _swap_champion(self, version: str) -> None:
-        _atomic_write(self.root, self.champion_file, version + "\n")
+        atomic_write(self.champion_file, version + "\n")
 
 
 def champion_stack(history: list[dict[str, str | None]]) -> list[str]:
@@ -186,15 +186,21 @@ def champion_stack(history: list[dict[str, str | None]]) -> list[str]:
     return stack
 
 
-def _atomic_write(directory: Path, target: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=directory)
+def atomic_write(path: Path, data: bytes | str) -> None:
+    """Write `data` to `path` so a reader sees the old file or the whole new one, never a part.
+
+    The temp file is `.<name>.*.tmp` beside it, which training.lock.remove_leftovers finds
+    after a crash; the directory is synced so the rename itself survives one.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data.encode() if isinstance(data, str) else data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp, target)
-        _fsync_dir(directory)
+        os.replace(tmp, path)
+        _fsync_dir(path.parent)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

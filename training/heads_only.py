@@ -26,10 +26,10 @@ from torch.nn import functional as F
 from verbatim.models.artifact import Artifact, ArtifactMeta
 from verbatim.models.labels import LabelSpace
 from verbatim.models.network import ThemeSentimentNet
+from verbatim.models.registry import atomic_write
 from verbatim.models.taxonomy import Taxonomy
 from verbatim.training.corpus import Record, fingerprint
 from verbatim.training.dataset import IGNORE, build_training_set
-from verbatim.training.lock import atomic_write
 from verbatim.training.logistic_heads import SINGLE_LABEL_C, fit_heads, single_label_columns
 from verbatim.training.tag_counts import learn_tag_counts
 from verbatim.training.train import pooled_embeddings, tune_on_dev

@@ -1,10 +1,10 @@
-"""Crash-safe job files: a pid lock so two retrains never run at once, and atomic writes."""
+"""Crash-safe job files: a pid lock so two retrains never run at once, and the cleanup of
+temp files that a crashed atomic write (models.registry.atomic_write) left behind."""
 
 from __future__ import annotations
 
 import os
 import socket
-import tempfile
 import time
 from pathlib import Path
 from types import TracebackType
@@ -109,21 +109,6 @@ class RetrainLock:
             aside.unlink(missing_ok=True)
             raise LockBusy(f"another retrain ({moved}) took {self.path} first")
         aside.unlink(missing_ok=True)
-
-
-def atomic_write(path: Path, data: bytes | str) -> None:
-    """Write `data` to `path` so a reader sees the old file or the whole new one, never a part."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data.encode() if isinstance(data, str) else data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def remove_leftovers(directory: Path) -> None:

@@ -9,10 +9,9 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from verbatim.models.registry import REPORTS_DIR
+from verbatim.models.registry import REPORTS_DIR, atomic_write
 from verbatim.models.taxonomy import DEFAULT_ACCOUNT
 from verbatim.training.evaluate import Outcomes
-from verbatim.training.lock import atomic_write
 from verbatim.training.paired_bootstrap import Statistic, accuracy, delta_upper_bound, micro_f1
 
 

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from verbatim.training.lock import LockBusy, RetrainLock, atomic_write, remove_leftovers
+from verbatim.models.registry import atomic_write
+from verbatim.training.lock import LockBusy, RetrainLock, remove_leftovers
 
 
 def dead_pid() -> int:
