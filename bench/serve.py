@@ -62,6 +62,7 @@ class BenchConfig:
     registry: Path
     backend: str = "onnx"  # the server's default
     threads: int = 0  # inference threads, the same for all three; 0: every core
+    device: str = "cpu"  # the torch backend's, for the in-process ceiling and the server (VERBATIM_DEVICE)
     batch_comments: int = 64  # the server's max_batch_comments, one of the ceiling's batch sizes to try
     concurrency: tuple[int, ...] = (1, 8, 32, 128)
     sizes: tuple[int, ...] = (1, 32)
@@ -134,7 +135,7 @@ def _servers(config: BenchConfig, workdir: Path) -> Iterator[tuple[ServerProcess
     port, naive_port, metrics_port = free_port(), free_port(), free_port()
     verbatim_env = env | config.server_env | {
         "VERBATIM_HOST": "127.0.0.1", "VERBATIM_PORT": str(port), "VERBATIM_REGISTRY": str(config.registry),
-        "VERBATIM_BACKEND": config.backend, "VERBATIM_THREADS": str(config.threads),
+        "VERBATIM_BACKEND": config.backend, "VERBATIM_THREADS": str(config.threads), "VERBATIM_DEVICE": config.device,
         "VERBATIM_METRICS_PORT": str(metrics_port), "VERBATIM_RELOAD_S": "0",  # nothing else competes for CPU
         "VERBATIM_STORE_URL": f"sqlite:///{workdir / 'bench.db'}"}
     naive_argv = [sys.executable, "-m", "verbatim.bench.naive_server", "--port", str(naive_port),
@@ -173,7 +174,7 @@ async def _run(config: BenchConfig, progress: bool) -> Report:
     champion = Registry(config.registry).champion_path()
     if champion is None:
         raise RuntimeError(f"no champion in {config.registry}; run `verbatim train` first")
-    predictor = load_predictor(champion, config.backend, config.threads)
+    predictor = load_predictor(champion, config.backend, config.threads, device=config.device)
     texts = seed_texts()
     ceiling_texts = texts[:config.ceiling_comments]
     ceiling_batch = _ceiling_batch(predictor, ceiling_texts, config.batch_comments)

@@ -85,17 +85,19 @@ class Artifact:
         self.tokenizer.save_pretrained(directory / ENCODER_DIR)
         heads = {f"theme_head.{k}": v for k, v in self.net.theme_head.state_dict().items()}
         heads |= {f"sentiment_head.{k}": v for k, v in self.net.sentiment_head.state_dict().items()}
-        save_file({k: v.contiguous() for k, v in heads.items()}, str(directory / HEADS_FILE))
+        # On the CPU whatever device trained it, so it loads anywhere.
+        save_file({k: v.detach().cpu().contiguous() for k, v in heads.items()}, str(directory / HEADS_FILE))
         (directory / META_FILE).write_text(json.dumps(self.meta.to_json(), indent=2))
 
     @classmethod
     def load(cls, directory: Path) -> "Artifact":
+        """The artifact in `directory`, its weights on the CPU (move `net` to serve elsewhere)."""
         try:
             meta = ArtifactMeta.from_json(json.loads((directory / META_FILE).read_text()))
             encoder = AutoModel.from_pretrained(str(directory / ENCODER_DIR))
             tokenizer = AutoTokenizer.from_pretrained(str(directory / ENCODER_DIR))
             net = ThemeSentimentNet(encoder, num_labels=len(meta.labels))
-            heads = load_file(str(directory / HEADS_FILE))
+            heads = load_file(str(directory / HEADS_FILE), device="cpu")
             net.theme_head.load_state_dict({k.split(".", 1)[1]: v for k, v in heads.items()
                                             if k.startswith("theme_head.")})
             net.sentiment_head.load_state_dict({k.split(".", 1)[1]: v for k, v in heads.items()

@@ -9,10 +9,15 @@ import torch
 from verbatim.models.artifact import Artifact
 from verbatim.models.backend import InferenceBackend, TorchBackend
 from verbatim.models.backend_names import BACKENDS, check_backend
+from verbatim.models.device import resolve_device
 from verbatim.models.predictor import Predictor
 
-def make_backend(backend: str, artifact_dir: Path, artifact: Artifact, threads: int = 0) -> InferenceBackend:
-    """The named backend for an already loaded artifact; `threads` 0 means all cores."""
+def make_backend(backend: str, artifact_dir: Path, artifact: Artifact, threads: int = 0,
+                 device: str = "cpu") -> InferenceBackend:
+    """The named backend for an already loaded artifact; `threads` 0 means all cores.
+
+    `device` (models.device: auto, cpu, cuda, cuda:N) places the torch backend; onnx runs on the CPU.
+    """
     check_backend(backend)
     if threads < 0:
         raise ValueError(f"threads must be >= 0 (0 = all cores), got {threads}")
@@ -26,16 +31,18 @@ def make_backend(backend: str, artifact_dir: Path, artifact: Artifact, threads: 
     if threads:
         # torch has one intra-op pool per process, so this applies to every torch model in it.
         torch.set_num_threads(threads)
-    return TorchBackend(artifact.net)
+    return TorchBackend.on_device(artifact.net, resolve_device(device))
 
 
-def load_predictor(artifact_dir: Path, backend: str = "torch", threads: int = 0) -> Predictor:
+def load_predictor(artifact_dir: Path, backend: str = "torch", threads: int = 0, device: str = "cpu") -> Predictor:
     """Load the artifact in `artifact_dir` and serve it with `backend` ("torch" or "onnx").
 
     The onnx backend exports and caches its int8 model beside the artifact on first use.
-    Raises ValueError for an unknown backend, before any loading, and ArtifactError for a
-    broken artifact.
+    Raises ValueError for an unknown backend or device (DeviceError), before any loading, and
+    ArtifactError for a broken artifact. An artifact loads on any device, whichever it was trained on.
     """
     check_backend(backend)
+    if backend == "torch":
+        resolve_device(device)
     artifact = Artifact.load(artifact_dir)
-    return Predictor(artifact, make_backend(backend, artifact_dir, artifact, threads))
+    return Predictor(artifact, make_backend(backend, artifact_dir, artifact, threads, device))

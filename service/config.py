@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from verbatim.models.backend_names import BACKENDS, DEFAULT_BACKEND
+from verbatim.models.device import DEFAULT_DEVICE, DEVICES, check_device
 from verbatim.models.registry import DEFAULT_REGISTRY
 from verbatim.store.engine import DEFAULT_STORE_URL
 
@@ -44,6 +45,7 @@ class ServiceConfig:
     reload_s: float = 10.0  # how often to look for a new champion; 0 turns reloading off
     metrics_port: int = 9100  # Prometheus /metrics; 0 picks a free port
     backend: str = DEFAULT_BACKEND
+    device: str = DEFAULT_DEVICE  # the torch backend's: auto (CUDA when present), cpu, cuda, cuda:N
     retrain_after: int = 0  # start the quick retrain after this many new corrections; 0: never
     retrain_every_s: float = 0.0  # and/or every this many seconds; 0: never
 
@@ -59,6 +61,10 @@ class ServiceConfig:
                 f"VERBATIM_QUEUE_CAPACITY is {self.queue_capacity}: expected at least "
                 f"VERBATIM_MAX_COMMENTS_PER_REQUEST ({self.max_comments_per_request}), "
                 "or a request of the maximum size could never be queued")
+        if self.backend != "torch" and self.device.strip().lower().startswith("cuda"):
+            raise ConfigError(
+                f"VERBATIM_DEVICE is {self.device!r}: expected cpu or auto with VERBATIM_BACKEND={self.backend} "
+                "(it runs on the CPU); set VERBATIM_BACKEND=torch to serve on the GPU")
 
     @property
     def address(self) -> str:
@@ -151,6 +157,10 @@ def _backend(raw: str) -> str:
     return raw
 
 
+def _device(raw: str) -> str:
+    return check_device(raw)  # DeviceError is a ValueError
+
+
 def _float(raw: str) -> float:
     value = float(raw)
     if not math.isfinite(value):
@@ -174,6 +184,7 @@ _SPECS: dict[str, _Spec] = {s.name: s for s in (
     _Spec("reload_s", _float, "a number of seconds", 0, 86_400),
     _Spec("metrics_port", int, "an integer", 0, 65535),
     _Spec("backend", _backend, "one of " + ", ".join(BACKENDS)),
+    _Spec("device", _device, DEVICES),
     _Spec("retrain_after", int, "an integer number of corrections", 0, 10_000_000),
     _Spec("retrain_every_s", _float, "a number of seconds", 0, 31_536_000),
 )}

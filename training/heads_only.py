@@ -8,14 +8,10 @@ fed from the cache by `lookup_artifact`, so no text is encoded twice.
 
 from __future__ import annotations
 
-import hashlib
-import io
 import math
 import random
-import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import cast
 
 import numpy as np
@@ -26,13 +22,13 @@ from torch.nn import functional as F
 from verbatim.models.artifact import Artifact, ArtifactMeta
 from verbatim.models.labels import LabelSpace
 from verbatim.models.network import ThemeSentimentNet
-from verbatim.models.registry import atomic_write
 from verbatim.models.taxonomy import Taxonomy
 from verbatim.training.corpus import Record, fingerprint
 from verbatim.training.dataset import IGNORE, build_training_set
+from verbatim.training.embedding_cache import EmbeddingCache, encode_texts, encoder_version  # noqa: F401 (API)
 from verbatim.training.logistic_heads import SINGLE_LABEL_C, fit_heads, single_label_columns
 from verbatim.training.tag_counts import learn_tag_counts
-from verbatim.training.train import pooled_embeddings, tune_on_dev
+from verbatim.training.train import tune_on_dev
 
 
 SOLVERS = ("adam", "lbfgs")
@@ -76,61 +72,6 @@ class HeadsConfig:
             raise ValueError(f"HeadsConfig.max_pos_weight must be >= 1, got {self.max_pos_weight}")
 
 
-def encoder_version(meta: ArtifactMeta) -> str:
-    """The version whose training last changed this artifact's encoder: heads-only runs copy it
-    unchanged, so a chain of them shares one embedding cache."""
-    return str(meta.training_config.get("encoder_version") or meta.version)
-
-
-def _text_key(text: str, max_length: int) -> str:
-    return hashlib.sha256(f"{max_length}\x00{text}".encode()).hexdigest()
-
-
-class EmbeddingCache:
-    """Pooled embeddings of one artifact's encoder, keyed by text, in `<directory>/<encoder version>.npz`."""
-
-    def __init__(self, directory: Path, artifact: Artifact) -> None:
-        self.artifact = artifact
-        self.path = directory / f"{encoder_version(artifact.meta)}.npz"
-        self.computed = 0
-
-    def embed(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
-        """[len(texts), hidden] float32, computing and saving only the texts not cached yet."""
-        max_length = self.artifact.meta.max_length
-        keys = [_text_key(t, max_length) for t in texts]
-        cached = self._load()
-        missing = sorted({k: t for k, t in zip(keys, texts) if k not in cached}.items())
-        if missing:
-            vectors = self._encode([t for _, t in missing], batch_size)
-            cached.update(zip((k for k, _ in missing), vectors))
-            self._save(cached)
-        self.computed = len(missing)
-        return np.stack([cached[k] for k in keys]) if keys else np.zeros((0, 0), dtype=np.float32)
-
-    def prune(self) -> None:
-        """Delete the caches of other encoders: they are never read again once a new one is champion."""
-        for path in self.path.parent.glob("*.npz"):
-            if path != self.path:
-                path.unlink(missing_ok=True)
-
-    def _encode(self, texts: list[str], batch_size: int) -> np.ndarray:
-        tokenizer, net = self.artifact.tokenizer, self.artifact.net.eval()
-        ids = tokenizer(texts, truncation=True, max_length=self.artifact.meta.max_length)["input_ids"]
-        return pooled_embeddings(net, ids, tokenizer.pad_token_id or 0, batch_size).numpy()
-
-    def _load(self) -> dict[str, np.ndarray]:
-        try:
-            with np.load(self.path) as data:
-                return dict(zip(data["keys"].tolist(), data["vectors"]))
-        except (OSError, ValueError, KeyError, zipfile.BadZipFile):
-            return {}  # missing or unreadable: recompute, and the next save replaces it
-
-    def _save(self, cached: dict[str, np.ndarray]) -> None:
-        buffer = io.BytesIO()
-        np.savez(buffer, keys=np.array(list(cached)), vectors=np.stack(list(cached.values())))
-        atomic_write(self.path, buffer.getvalue())
-
-
 class _LookupNet(nn.Module):
     """Stands in for a ThemeSentimentNet: the pooled embedding comes from a table, keyed by a
     row's unpadded token ids, instead of from the encoder. A row not in the table is an error."""
@@ -141,7 +82,8 @@ class _LookupNet(nn.Module):
         self.table = table
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        rows = [ids[mask.bool()].numpy().astype(np.int64).tobytes() for ids, mask in zip(input_ids, attention_mask)]
+        rows = [ids[mask.bool()].cpu().numpy().astype(np.int64).tobytes()
+                for ids, mask in zip(input_ids, attention_mask)]
         return self.net.heads(torch.from_numpy(np.stack([self.table[row] for row in rows])))
 
 

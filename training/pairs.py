@@ -62,9 +62,11 @@ def contrast(encoder: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, pairs
         return
     trainable = [p for p in encoder.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(trainable, lr=config.pair_lr, weight_decay=config.weight_decay)
+    device = trainable[0].device if trainable else torch.device("cpu")
 
     def embed(texts: list[str]) -> torch.Tensor:
-        batch = tokenizer(texts, padding=True, truncation=True, max_length=config.max_length, return_tensors="pt")
+        batch = tokenizer(texts, padding=True, truncation=True, max_length=config.max_length,
+                          return_tensors="pt").to(device)
         hidden = encoder(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).last_hidden_state
         return mean_pool(hidden, batch["attention_mask"])
 
@@ -72,7 +74,7 @@ def contrast(encoder: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, pairs
     for start in tqdm(range(0, len(pairs), config.batch_size), desc="pairs", unit="batch", disable=not progress):
         chunk = pairs[start:start + config.batch_size]
         similarity = F.cosine_similarity(embed([p[0] for p in chunk]), embed([p[1] for p in chunk]))
-        loss = F.mse_loss(similarity, torch.tensor([p[2] for p in chunk]))
+        loss = F.mse_loss(similarity, torch.tensor([p[2] for p in chunk], device=device))
         loss.backward()
         torch.nn.utils.clip_grad_norm_(trainable, 1.0)
         optimizer.step()

@@ -24,19 +24,20 @@ from verbatim.models.taxonomy import DEFAULT_ACCOUNT
 from verbatim.store import Store
 from verbatim.training.config import TrainingConfig
 from verbatim.training.corpus import Record, fingerprint
+from verbatim.training.distributed import LOCAL, Runtime, Terminated
 from verbatim.training.evaluate import Outcomes, evaluate, evaluate_with_outcomes
 from verbatim.training.heads_only import (EmbeddingCache, HeadsConfig, lookup_artifact, refit_with_dev, stack,
                                           train_heads, tune_heads)
 from verbatim.training.holdout import HoldoutConfig, Splits, build_splits, dataset_counts
 from verbatim.training.lineage import Learned, learned_from, read_learned, unseen, write_learned
 from verbatim.training.lock import RetrainLock, remove_leftovers
+from verbatim.training.retrain_ranks import FULL, HEADS_ONLY, Leader, Plan, embed_together
 from verbatim.training.retrain_report import MIN_GATE_COMMENTS, Decision, RetrainReport, gate_checks
 from verbatim.training.train import EncoderFactory, train
 from verbatim.training.warm_start import artifact_encoder, freezing
 
 CACHE_DIR = "cache"
 LOCK_FILE = "retrain.lock"
-FULL, HEADS_ONLY = "full", "heads-only"
 # Fine-tuning continues from the champion's encoder, every layer trainable. Chosen on seed +
 # SemEval restaurants (80% as corrections, 3,464 training comments; micro-F1 on the other
 # 20%) on the idle 2-core machine: 3 epochs with the lowest 3 layers frozen 0.844 (129 s of
@@ -83,11 +84,27 @@ class RetrainConfig:
 
 
 def retrain(store: Store, registry: Registry, config: RetrainConfig = RetrainConfig(),
-            progress: bool = True) -> RetrainReport:
+            progress: bool = True, runtime: Runtime = LOCAL) -> RetrainReport:
     """Run DESIGN §5 once and write its report, also when it fails.
 
     Raises LockBusy if another retrain runs, RetrainError if this one cannot start.
+    `runtime`: the device; under torchrun this is rank 0, and the other ranks call
+    training.retrain_ranks.follow (see there for what they are told, and when).
     """
+    leader = Leader(runtime)
+    try:
+        report = _retrain(store, registry, config, progress, runtime, leader)
+    except Terminated:
+        raise  # torchrun is stopping every rank: nobody is left to meet at the barrier
+    except BaseException:
+        leader.release()  # the others wait for it, unless the run broke inside their collective work
+        raise
+    leader.release()  # no-op if the run passed it before promoting
+    return report
+
+
+def _retrain(store: Store, registry: Registry, config: RetrainConfig, progress: bool, runtime: Runtime,
+             leader: Leader) -> RetrainReport:
     with RetrainLock(registry.root / LOCK_FILE):
         for directory in (CACHE_DIR, REPORTS_DIR):
             remove_leftovers(registry.root / directory)
@@ -97,7 +114,7 @@ def retrain(store: Store, registry: Registry, config: RetrainConfig = RetrainCon
                                data_fingerprint="", margin=config.margin, run_id=f"run-{new_version()[1:]}",
                                started_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
         try:
-            _cycle(store, registry, config, report, _Clock(progress))
+            _cycle(store, registry, config, report, _Clock(progress), runtime, leader)
         except BaseException as exc:
             report.decision = Decision.FAILED
             report.reasons.insert(0, f"failed: {type(exc).__name__}: {exc}")
@@ -111,7 +128,8 @@ def retrain(store: Store, registry: Registry, config: RetrainConfig = RetrainCon
         return report
 
 
-def _cycle(store: Store, registry: Registry, config: RetrainConfig, report: RetrainReport, clock: _Clock) -> None:
+def _cycle(store: Store, registry: Registry, config: RetrainConfig, report: RetrainReport, clock: _Clock,
+           runtime: Runtime, leader: Leader) -> None:
     # 1-2. The dataset: seed corpus plus the latest state of every correction, split per account.
     champion, champion_note = _load_champion(registry)
     taxonomies = {account: store.taxonomy(account) for account in store.accounts()}
@@ -142,15 +160,21 @@ def _cycle(store: Store, registry: Registry, config: RetrainConfig, report: Retr
     if config.heads_only:
         assert champion is not None
         grew_from = learned_before
+        leader.plan(Plan(HEADS_ONLY, champion=str(registry.path(champion.meta.version))))
         challenger, judged, incumbent = _heads_only(registry, champion, splits, taxonomies, config, version, report,
-                                                    clock)
+                                                    clock, runtime, leader)
     else:
         warm_from = champion.meta.version if config.warm_start and champion is not None else None
         factory = artifact_encoder(registry.path(warm_from)) if warm_from else config.encoder_factory
         grew_from = learned_before if warm_from else {}
-        challenger = train(splits.train, splits.dev, taxonomies, config.training, version,
-                           freezing(factory, config.frozen_layers), clock.progress, splits.seed_ids,
-                           anchor_factory=config.encoder_factory)
+        leader.plan(Plan(FULL, splits.train, taxonomies, config.training, splits.seed_ids,
+                         str(registry.path(warm_from)) if warm_from else None, config.frozen_layers))
+        with leader.together():
+            challenger = train(splits.train, splits.dev, taxonomies, config.training, version,
+                               freezing(factory, config.frozen_layers), clock.progress, splits.seed_ids,
+                               anchor_factory=config.encoder_factory, runtime=runtime)
+        if champion is not None:
+            champion.net.to(runtime.device)  # judged beside the challenger, on its device
         challenger.meta.training_config.update(mode=FULL, warm_start_from=warm_from,
                                                frozen_layers=config.frozen_layers)
         judged, incumbent = challenger, champion
@@ -183,6 +207,7 @@ def _cycle(store: Store, registry: Registry, config: RetrainConfig, report: Retr
     challenger.meta.evaluation = {"retrain": report.summary(), "training_seconds": report.durations_s["train"]}
     if seed_test is not None:
         challenger.meta.evaluation["seed_test"] = seed_test  # GetModelInfo's headline figures
+    leader.release()  # every rank still alive: only now may anything be written
     with registry.stage(version) as directory:
         challenger.save(directory)
         write_learned(directory, learned_from([*splits.train, *splits.dev], splits.seed_ids, grew_from))
@@ -200,12 +225,16 @@ def _cycle(store: Store, registry: Registry, config: RetrainConfig, report: Retr
 
 
 def _heads_only(registry: Registry, champion: Artifact, splits: Splits, taxonomies: Mapping, config: RetrainConfig,
-                version: str, report: RetrainReport, clock: _Clock) -> tuple[Artifact, Artifact, Artifact]:
-    """Train heads on cached embeddings; the judged artifacts read the same cache, not the encoder."""
-    cache = EmbeddingCache(registry.root / CACHE_DIR, champion)
+                version: str, report: RetrainReport, clock: _Clock, runtime: Runtime,
+                leader: Leader) -> tuple[Artifact, Artifact, Artifact]:
+    """Train heads on cached embeddings; the judged artifacts read the same cache, not the encoder.
+
+    The texts not cached yet are embedded on `runtime.device`, by every rank under torchrun."""
+    cache = EmbeddingCache(registry.root / CACHE_DIR, champion, runtime.device)
     cache.prune()
     texts = sorted({r.text for r in (*splits.train, *splits.dev, *splits.heldout)})
-    vectors = dict(zip(texts, cache.embed(texts)))
+    with leader.together():
+        vectors = dict(zip(texts, embed_together(cache, texts, runtime)))
     report.dataset["texts_embedded"] = cache.computed
     clock.lap("embed", report, f"{cache.computed} of {len(texts)} texts not cached")
     challenger = train_heads(champion, splits.train, splits.dev, stack(vectors, splits.train), taxonomies,

@@ -8,10 +8,10 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import torch
-from torch.nn import functional as F
 from tqdm.auto import tqdm
 
 from verbatim.models.artifact import Artifact, ArtifactMeta
@@ -24,10 +24,13 @@ from verbatim.models.taxonomy import Taxonomy
 from verbatim.models.thresholds import tune_thresholds
 from verbatim.training.config import TrainingConfig
 from verbatim.training.corpus import Record, fingerprint
-from verbatim.training.dataset import IGNORE, build_training_set, iterate, length_bucketed_batches
+from verbatim.training.dataset import TrainingSet, build_training_set, collate, length_bucketed_batches
+from verbatim.training.distributed import LOCAL, Runtime
 from verbatim.training.interpolation import interpolate
 from verbatim.training.logistic_heads import SINGLE_LABEL_C, fit_heads, single_label_columns
 from verbatim.training.pairs import account_pairs, contrast
+from verbatim.training.precision import Precision
+from verbatim.training.sharding import ShareOfBatch
 from verbatim.training.tag_counts import choose_on_dev, learn_tag_counts
 
 EncoderFactory = Callable[[], tuple[PreTrainedModel, PreTrainedTokenizerBase]]
@@ -36,7 +39,7 @@ EncoderFactory = Callable[[], tuple[PreTrainedModel, PreTrainedTokenizerBase]]
 def train(train_records: Sequence[Record], dev_records: Sequence[Record], taxonomies: dict[str, Taxonomy],
           config: TrainingConfig, version: str, encoder_factory: EncoderFactory = load_base_encoder,
           progress: bool = True, seed_ids: frozenset[str] = frozenset(),
-          anchor_factory: EncoderFactory | None = None) -> Artifact:
+          anchor_factory: EncoderFactory | None = None, runtime: Runtime = LOCAL) -> Artifact:
     """Train a model on `train_records` and tune its thresholds on `dev_records`.
 
     Small accounts' comments first reshape the encoder through contrastive pairs (training.pairs).
@@ -44,22 +47,78 @@ def train(train_records: Sequence[Record], dev_records: Sequence[Record], taxono
     the original weights) and the heads are refitted on it (config.interpolation).
 
     `seed_ids`: default-account records straight from the seed corpus (see build_training_set).
+    `runtime`: the device, and under torchrun this is rank 0, while every other rank calls
+    `help_train` with the same arguments; the artifact's net is left on `runtime.device`.
     """
+    if not runtime.is_main:
+        raise ValueError(f"train() runs on rank 0; rank {runtime.rank} calls help_train()")
+    fitted = _fit(train_records, taxonomies, config, encoder_factory, progress, seed_ids, runtime)
+    net, tokenizer, labels, data = fitted.net, fitted.tokenizer, fitted.labels, fitted.data
+    accounts = sorted(labels.accounts)
+
+    # Weight averaging with the original encoder, then heads that fit the averaged one (on the
+    # CPU: the logistic regression of training.logistic_heads is fitted there).
+    tag_counts = learn_tag_counts(train_records, taxonomies)
+    if config.interpolation < 1:
+        net.to("cpu")
+        interpolate(net.encoder, (anchor_factory or encoder_factory)()[0], config.interpolation)
+        fit_heads(net, pooled_embeddings(net, fitted.token_ids, fitted.pad_id), torch.from_numpy(data.targets),
+                  torch.from_numpy(data.mask), torch.from_numpy(data.sentiment).long(), config.head_c, SINGLE_LABEL_C,
+                  single_label_columns(labels, taxonomies, tag_counts))
+
+    # Thresholds, then the self-describing artifact.
+    meta = ArtifactMeta.untuned(
+        version,
+        labels,
+        {a: taxonomies[a] for a in accounts},
+        max_length=config.max_length,
+        training_config=config.to_dict() | _runtime_settings(runtime),
+        data_fingerprint=fingerprint([*train_records, *dev_records]),
+        tag_counts=tag_counts,
+    )
+    artifact = Artifact(meta=meta, net=net, tokenizer=tokenizer)
+    tune_on_dev(artifact, dev_records)
+    return artifact
+
+
+def help_train(train_records: Sequence[Record], taxonomies: dict[str, Taxonomy], config: TrainingConfig,
+               encoder_factory: EncoderFactory, seed_ids: frozenset[str], runtime: Runtime) -> None:
+    """A torchrun rank other than 0: the pairs and epochs of `train`, on its share of every batch."""
+    _fit(train_records, taxonomies, config, encoder_factory, False, seed_ids, runtime)
+
+
+@dataclass
+class _Fitted:
+    net: ThemeSentimentNet
+    tokenizer: PreTrainedTokenizerBase
+    labels: LabelSpace
+    data: TrainingSet
+    token_ids: list[list[int]]
+    pad_id: int
+
+
+def _fit(train_records: Sequence[Record], taxonomies: dict[str, Taxonomy], config: TrainingConfig,
+         encoder_factory: EncoderFactory, progress: bool, seed_ids: frozenset[str], runtime: Runtime) -> _Fitted:
+    """Data -> pairs -> network -> optimiser -> epochs; the same on every rank but for its share of each batch."""
     rng = random.Random(config.seed)
     torch.manual_seed(config.seed)
-    torch.set_num_threads(config.num_threads)
+    torch.set_num_threads(runtime.threads(config.threads) if runtime.distributed else config.num_threads)
+    runtime.per_rank_batch(config.batch_size)  # refuse a batch the ranks cannot share before any work
 
     # Data: one head output per tag of every account that has training comments.
     encoder, tokenizer = encoder_factory()
+    encoder.to(runtime.device)
     accounts = sorted({r.account for r in train_records})
     labels = LabelSpace.from_taxonomies({a: taxonomies[a].names for a in accounts})
     token_ids = tokenizer([r.text for r in train_records], truncation=True,
                           max_length=config.max_length)["input_ids"]
     data = build_training_set(train_records, labels, token_ids, seed_ids)
+    # Every rank reshapes its encoder alike; DistributedDataParallel starts them from rank 0's anyway.
     contrast(encoder, tokenizer, account_pairs(train_records, config, rng), config, progress)
 
     # Network and optimiser: the encoder learns slowly, the fresh heads quickly.
-    net = ThemeSentimentNet(encoder, num_labels=len(labels), dropout=config.dropout)
+    net = ThemeSentimentNet(encoder, num_labels=len(labels), dropout=config.dropout).to(runtime.device)
+    model = runtime.wrap(net)
     head_params = list(net.theme_head.parameters()) + list(net.sentiment_head.parameters())
     optimizer = torch.optim.AdamW([
         {"params": list(net.encoder.parameters()), "lr": config.encoder_lr},
@@ -69,56 +128,43 @@ def train(train_records: Sequence[Record], dev_records: Sequence[Record], taxono
     warmup = max(1, int(steps * config.warmup_ratio))
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda step: min((step + 1) / warmup, max(0.0, (steps - step) / max(1, steps - warmup))))
+    precision = Precision(runtime.device)
 
-    # Epochs: masked multi-label BCE for themes plus cross-entropy for sentiment.
+    # Epochs: masked multi-label BCE for themes plus cross-entropy for sentiment, over the global
+    # batch; under torchrun each rank takes its share and the gradients are averaged.
     net.train()
     pad_id = tokenizer.pad_token_id or 0
     with tqdm(total=steps, desc="training", unit="batch", disable=not progress) as bar:
         for epoch in range(config.epochs):
-            for batch in iterate(data, length_bucketed_batches(data, config.batch_size, rng), pad_id):
-                theme_logits, sentiment_logits = net(batch["input_ids"], batch["attention_mask"])
-                theme_loss = F.binary_cross_entropy_with_logits(theme_logits, batch["targets"], reduction="none")
-                theme_loss = (theme_loss * batch["mask"]).sum() / batch["mask"].sum().clamp(min=1.0)
-                loss = theme_loss
-                if (batch["sentiment"] != IGNORE).any():
-                    loss = loss + config.sentiment_weight * F.cross_entropy(
-                        sentiment_logits, batch["sentiment"], ignore_index=IGNORE)
-                loss.backward()
-                torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
-                optimizer.step()
+            for whole in length_bucketed_batches(data, config.batch_size, rng):
+                share = ShareOfBatch.of(data, whole, runtime)
+                batch = {k: v.to(runtime.device) for k, v in collate(data, share.rows, pad_id).items()}
+                with precision.autocast():
+                    theme_logits, sentiment_logits = model(batch["input_ids"], batch["attention_mask"])
+                loss = share.loss(theme_logits.float(), sentiment_logits.float(), batch, config.sentiment_weight)
+                precision.backward(loss)
+                precision.step(optimizer, net.parameters(), 1.0)
                 scheduler.step()
                 optimizer.zero_grad()
                 bar.update(1)
                 bar.set_postfix(epoch=epoch + 1, loss=f"{loss.item():.3f}")
     net.eval()
+    return _Fitted(net, tokenizer, labels, data, token_ids, pad_id)
 
-    # Weight averaging with the original encoder, then heads that fit the averaged one.
-    tag_counts = learn_tag_counts(train_records, taxonomies)
-    if config.interpolation < 1:
-        interpolate(net.encoder, (anchor_factory or encoder_factory)()[0], config.interpolation)
-        fit_heads(net, pooled_embeddings(net, token_ids, pad_id), torch.from_numpy(data.targets), torch.from_numpy(data.mask),
-                  torch.from_numpy(data.sentiment).long(), config.head_c, SINGLE_LABEL_C,
-                  single_label_columns(labels, taxonomies, tag_counts))
 
-    # Thresholds, then the self-describing artifact.
-    meta = ArtifactMeta.untuned(
-        version,
-        labels,
-        {a: taxonomies[a] for a in accounts},
-        max_length=config.max_length,
-        training_config=config.to_dict(),
-        data_fingerprint=fingerprint([*train_records, *dev_records]),
-        tag_counts=tag_counts,
-    )
-    artifact = Artifact(meta=meta, net=net, tokenizer=tokenizer)
-    tune_on_dev(artifact, dev_records)
-    return artifact
+def _runtime_settings(runtime: Runtime) -> dict[str, object]:
+    """Where the artifact was trained; one CPU process adds nothing, so its config reads as before."""
+    if runtime.device.type == "cpu" and not runtime.distributed:
+        return {}
+    return {"device": str(runtime.device), "precision": Precision(runtime.device).name,
+            "world_size": runtime.world_size}
 
 
 def pooled_embeddings(net: ThemeSentimentNet, token_ids: Sequence[Sequence[int]], pad_id: int,
                       batch_size: int = 64) -> torch.Tensor:
     """[n, hidden] pooled embeddings of the encoded texts by `net`'s encoder, in length-sorted batches."""
     order = sorted(range(len(token_ids)), key=lambda i: len(token_ids[i]))
+    device = next(net.parameters()).device
     out = torch.zeros(len(token_ids), net.encoder.config.hidden_size)
     with torch.inference_mode():
         for start in range(0, len(order), batch_size):
@@ -129,7 +175,7 @@ def pooled_embeddings(net: ThemeSentimentNet, token_ids: Sequence[Sequence[int]]
             for row, i in enumerate(chunk):
                 input_ids[row, :len(token_ids[i])] = torch.tensor(token_ids[i])
                 attention[row, :len(token_ids[i])] = 1
-            out[chunk] = net.embed(input_ids, attention)
+            out[chunk] = net.embed(input_ids.to(device), attention.to(device)).float().cpu()
     return out
 
 

@@ -51,7 +51,8 @@ def test_a_rejected_challenger_exits_3_and_says_why(tmp_path: Path, capsys: pyte
                            data_fingerprint="f", margin=0.01, gate=[check])
     seen = {}
 
-    def fake(store: object, registry: object, config: object, progress: bool = True) -> RetrainReport:
+    def fake(store: object, registry: object, config: object, progress: bool = True,
+             runtime: object = None) -> RetrainReport:
         seen["config"] = config
         return report
     monkeypatch.setattr("verbatim.training.retrain.retrain", fake)
