@@ -17,12 +17,12 @@ from verbatim.analytics.report import (GroupFigures, GroupSummary, SegmentSummar
 from verbatim.analytics.responses import Period, Response
 from verbatim.analytics.scores import Score, ScoreMetrics, SurveyType, ces, csat, nps
 from verbatim.analytics.segments import OTHER_SEGMENT
-from verbatim.analytics.summarize import SummaryOptions, summarize, summarize_responses
+from verbatim.analytics.summarize import PeriodCounts, SummaryOptions, summarize, summarize_responses
 from verbatim.analytics.trend import Granularity, bucket_start
 
 __all__ = [
     "Accumulator", "GroupFigures", "GroupSummary", "Granularity", "InvalidInput", "MISSING_SEGMENT",
-    "OTHER_SEGMENT", "Period", "Response", "Score", "ScoreMetrics", "SegmentSummary", "SentimentMetrics",
+    "OTHER_SEGMENT", "Period", "PeriodCounts", "Response", "Score", "ScoreMetrics", "SegmentSummary", "SentimentMetrics",
     "Summary", "SummaryOptions", "SurveyType", "TagChange", "TagSummary", "TopTag", "TrendBucket",
     "bucket_start", "ces", "csat", "nps", "summarize", "summarize_responses",
 ]

@@ -82,20 +82,40 @@ def summarize(current: Accumulator, prior: Accumulator | None = None,
         granularity=options.granularity, trend=trend, segment_by=current.segment_by, segments=segments)
 
 
+class PeriodCounts:
+    """Counts a stream of responses into the current period and, optionally, a prior one: those within
+    `period` (all, when None) are current, those within `compare_to` prior; any other response is
+    ignored. `add` one response at a time, then `summary`. Only counts are kept (see `Accumulator`)."""
+
+    def __init__(self, taxonomy: Taxonomy | None = None, *, period: Period | None = None,
+                 compare_to: Period | None = None, segment_by: str | None = None,
+                 tz: tzinfo = timezone.utc) -> None:
+        self.period = period
+        self.compare_to = compare_to
+        self.current = Accumulator(taxonomy, segment_by=segment_by, tz=tz)
+        self.prior = Accumulator(taxonomy, tz=tz) if compare_to is not None else None
+
+    def add(self, response: Response) -> None:
+        """Count `response` in the period it falls in, if any."""
+        if self.period is None or response.time in self.period:
+            self.current.add(response)
+        elif self.prior is not None and response.time in self.compare_to:  # type: ignore[operator]
+            self.prior.add(response)
+
+    def summary(self, options: SummaryOptions = SummaryOptions()) -> Summary:
+        """The summary of what was counted so far."""
+        return summarize(self.current, self.prior, options)
+
+
 def summarize_responses(responses: Iterable[Response], taxonomy: Taxonomy | None = None, *,
                         period: Period | None = None, compare_to: Period | None = None,
                         segment_by: str | None = None, tz: tzinfo = timezone.utc,
                         options: SummaryOptions = SummaryOptions()) -> Summary:
-    """Summarise a stream of responses in one pass: those within `period` (all, when None) are the
-    current period, those within `compare_to` the prior one; any other response is ignored."""
-    current = Accumulator(taxonomy, segment_by=segment_by, tz=tz)
-    prior = Accumulator(taxonomy, tz=tz) if compare_to is not None else None
+    """Summarise a stream of responses in one pass (see `PeriodCounts` for the periods)."""
+    counts = PeriodCounts(taxonomy, period=period, compare_to=compare_to, segment_by=segment_by, tz=tz)
     for response in responses:
-        if period is None or response.time in period:
-            current.add(response)
-        elif prior is not None and response.time in compare_to:  # type: ignore[operator]
-            prior.add(response)
-    return summarize(current, prior, options)
+        counts.add(response)
+    return counts.summary(options)
 
 
 def _survey_type(current: Accumulator, prior: Accumulator | None, chosen: SurveyType | None) -> SurveyType | None:

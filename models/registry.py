@@ -186,11 +186,12 @@ def champion_stack(history: list[dict[str, str | None]]) -> list[str]:
     return stack
 
 
-def atomic_write(path: Path, data: bytes | str) -> None:
+def atomic_write(path: Path, data: bytes | str, mode: int = 0o644) -> None:
     """Write `data` to `path` so a reader sees the old file or the whole new one, never a part.
 
     The temp file is `.<name>.*.tmp` beside it, which training.lock.remove_leftovers finds
-    after a crash; the directory is synced so the rename itself survives one.
+    after a crash; the directory is synced so the rename itself survives one. The file gets
+    `mode` (mkstemp's own is 0600).
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -199,6 +200,7 @@ def atomic_write(path: Path, data: bytes | str) -> None:
             handle.write(data.encode() if isinstance(data, str) else data)
             handle.flush()
             os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
         _fsync_dir(path.parent)
     except BaseException:

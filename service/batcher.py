@@ -318,3 +318,16 @@ class Batcher:
             self.observer(size, padded, waits, elapsed)
         except Exception:  # metrics must never fail a request
             logger.exception("batch observer failed")
+
+
+async def gather_predictions(futures: Sequence[asyncio.Future[Prediction]]) -> list[Prediction]:
+    """Every result, or the first error once all are settled (so none goes unretrieved).
+
+    If the caller is cancelled (client gone, deadline hit), gather cancels the futures and
+    the batcher skips them instead of computing for nobody.
+    """
+    results = await asyncio.gather(*futures, return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    return results  # type: ignore[return-value]

@@ -3,6 +3,11 @@ maps each one to a status code, in one place. Their messages are safe to send to
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from verbatim.analytics import InvalidInput
+
 
 class ServiceError(Exception):
     """Base class: an error whose message is meant for the caller."""
@@ -58,3 +63,13 @@ class NoStore(ServiceError):
 
     def __init__(self, rpc: str) -> None:
         super().__init__(f"{rpc} needs a store, and this server was started without one")
+
+
+@contextmanager
+def fields(prefix: str) -> Iterator[None]:
+    """Turn the analytics' InvalidInput into InvalidArgument, its field nested under `prefix`
+    (``score`` under ``responses[7]`` is ``responses[7].score``)."""
+    try:
+        yield
+    except InvalidInput as error:
+        raise InvalidArgument(f"{prefix}.{error.field}", error.message) from None

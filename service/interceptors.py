@@ -1,4 +1,5 @@
-"""Maps domain errors (the service's and the store's) to gRPC status codes, once, for every unary RPC."""
+"""Maps domain errors (the service's and the store's) to gRPC status codes, once, for every RPC with one answer
+(unary, and client-streaming like SummarizeResponses)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import grpc
 from grpc import aio
 from sqlalchemy.exc import OperationalError
 
+from verbatim.analytics import InvalidInput as AnalyticsInput
 from verbatim.service.errors import (DeadlineExpired, InvalidArgument, ModelNotReady, NoStore, QueueFull, ServiceError,
                             ShuttingDown, Unimplemented)
 from verbatim.store.errors import (CorrectionConflict, InvalidInput, InvalidTaxonomy, SchemaError, StoreError,
@@ -25,6 +27,7 @@ DomainError = ServiceError | StoreError
 
 STATUS_CODES: dict[type[Exception], grpc.StatusCode] = {
     InvalidArgument: grpc.StatusCode.INVALID_ARGUMENT,
+    AnalyticsInput: grpc.StatusCode.INVALID_ARGUMENT,
     QueueFull: grpc.StatusCode.RESOURCE_EXHAUSTED,
     DeadlineExpired: grpc.StatusCode.DEADLINE_EXCEEDED,
     ModelNotReady: grpc.StatusCode.UNAVAILABLE,
@@ -43,7 +46,7 @@ STATUS_CODES: dict[type[Exception], grpc.StatusCode] = {
 }
 
 
-def status_code(error: DomainError) -> grpc.StatusCode:
+def status_code(error: DomainError | AnalyticsInput) -> grpc.StatusCode:
     """The status for a domain error; one without an entry is a bug, hence INTERNAL."""
     for cls in type(error).__mro__:
         if cls in STATUS_CODES:
@@ -75,7 +78,7 @@ def _mapped(inner: UnaryHandler, method: str) -> UnaryHandler:
             return await inner(request, context)
         except aio.AbortError:
             raise  # the handler already chose a status
-        except (ServiceError, StoreError) as exc:
+        except (ServiceError, StoreError, AnalyticsInput) as exc:
             await context.abort(status_code(exc), str(exc))
         except OperationalError:
             # The database is down, locked past its busy timeout or unreachable: worth a retry,
@@ -97,7 +100,8 @@ class RequestObserver(Protocol):
 
 
 class MetricsInterceptor(aio.ServerInterceptor):
-    """Counts every unary RPC by method name and final status code, and times it.
+    """Counts every RPC with one answer (unary or client-streaming) by method name and final status code,
+    and times it.
 
     Put it before ErrorMappingInterceptor, so it sees the status that mapping chose. Only
     methods the server registered are counted, which keeps the `rpc` label bounded.
@@ -138,10 +142,17 @@ def _measured(inner: UnaryHandler, rpc: str, metrics: RequestObserver) -> UnaryH
 async def _wrap_unary(continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
                       handler_call_details: grpc.HandlerCallDetails,
                       wrap: Callable[[UnaryHandler], UnaryHandler]) -> grpc.RpcMethodHandler:
-    """The registered handler with its unary-unary behaviour wrapped; streaming RPCs pass through."""
+    """The registered handler with its single answer wrapped: unary-unary, or stream-unary (whose first
+    argument is the request iterator instead of the request). RPCs that stream answers (health Watch,
+    reflection) pass through."""
     handler = await continuation(handler_call_details)
-    if handler is None or handler.unary_unary is None:
+    if handler is None:
         return handler
-    return grpc.unary_unary_rpc_method_handler(wrap(handler.unary_unary),
-                                               request_deserializer=handler.request_deserializer,
-                                               response_serializer=handler.response_serializer)
+    if handler.unary_unary is not None:
+        make, inner = grpc.unary_unary_rpc_method_handler, handler.unary_unary
+    elif handler.stream_unary is not None:
+        make, inner = grpc.stream_unary_rpc_method_handler, handler.stream_unary
+    else:
+        return handler
+    return make(wrap(inner), request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer)

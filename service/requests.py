@@ -1,9 +1,12 @@
-"""Domain form of a ClassifyComments request, independent of the wire format."""
+"""Domain forms of the requests (ClassifyComments, SummarizeResponses), independent of the wire format."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import timezone, tzinfo
 
+from verbatim.analytics import Period, Response, SummaryOptions
+from verbatim.models.taxonomy import DEFAULT_ACCOUNT
 from verbatim.models.types import Prediction
 
 # Valid score range per survey type; a score without a survey type must be 0-10.
@@ -41,3 +44,25 @@ class ClassifyRequest:
     account_id: str
     comments: tuple[CommentInput, ...]
     options: ClassifyOptions = ClassifyOptions()
+
+
+@dataclass(frozen=True)
+class SummaryRequest:
+    """Domain form of SummarizeResponses' options: whose taxonomy, which periods, how to summarise."""
+
+    account_id: str = DEFAULT_ACCOUNT
+    period: Period | None = None
+    compare_to: Period | None = None
+    segment_by: str | None = None
+    tz: tzinfo = timezone.utc
+    options: SummaryOptions = SummaryOptions()
+
+
+@dataclass(frozen=True)
+class IncomingResponse:
+    """One streamed survey response: `index` counts from 0 across the whole stream (for error messages);
+    `response` carries the given tags and sentiment, or none yet when `classify` says the model must."""
+
+    index: int
+    response: Response
+    classify: bool

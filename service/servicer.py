@@ -8,19 +8,19 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import contextmanager
 
 from grpc import aio
 
 from verbatim.models.predictor import Predictor
 from verbatim.models.taxonomy import Taxonomy
-from verbatim.models.types import Prediction
-from verbatim.service import convert
-from verbatim.service.batcher import Batcher, WorkItem
+from verbatim.service import convert, summary_convert
+from verbatim.service.batcher import Batcher, WorkItem, gather_predictions
 from verbatim.service.errors import NoStore
 from verbatim.service.metrics import Metrics
 from verbatim.service.model_slot import ModelSlot
+from verbatim.service.summaries import StreamSummary
 from verbatim.service.validation import (RequestLimits, check_account, validate_classify, validate_corrections,
                                 validate_put_tags)
 from verbatim.store import Store, UnknownAccount, UnknownTag
@@ -57,14 +57,21 @@ class VerbatimServicer(pb_grpc.VerbatimServicer):
         query = convert.classify_request_from_proto(request)
         validate_classify(query, self._limits, _taxonomies(predictor))
         token_ids = predictor.encode([c.text for c in query.comments])
-        remaining = context.time_remaining()
-        deadline = None if remaining is None else time.monotonic() + remaining
+        deadline = _deadline(context)
         futures = self._batcher.submit([WorkItem(c.text, query.account_id, ids, predictor, deadline)
                                         for c, ids in zip(query.comments, token_ids, strict=True)])
-        predictions = [query.options.apply(p) for p in await _all(futures)]
+        predictions = [query.options.apply(p) for p in await gather_predictions(futures)]
         if self._metrics is not None:
             self._metrics.observe_predictions(query.account_id, predictions)
         return convert.classify_response_to_proto(predictor.version, [c.id for c in query.comments], predictions)
+
+    async def SummarizeResponses(self, request_iterator: AsyncIterator[pb.SummarizeResponsesRequest],
+                                 context: aio.ServicerContext) -> pb.SummarizeResponsesResponse:
+        predictor = self._slot.current()  # one model for the whole stream
+        request, batches = await summary_convert.read_summary_stream(request_iterator, self._limits)
+        observe = self._metrics.observe_predictions if self._metrics is not None else None
+        summary = StreamSummary(request, predictor, self._batcher, deadline=_deadline(context), observe=observe)
+        return summary_convert.summary_result_to_proto(await summary.run(batches))
 
     async def GetModelInfo(self, request: pb.GetModelInfoRequest,
                            context: aio.ServicerContext) -> pb.GetModelInfoResponse:
@@ -134,19 +141,12 @@ def _request_fields() -> Iterator[None]:
         raise UnknownTag(exc.account, exc.tag, field="name") from None
 
 
+def _deadline(context: aio.ServicerContext) -> float | None:
+    """The caller's deadline on the monotonic clock, None without one."""
+    remaining = context.time_remaining()
+    return None if remaining is None else time.monotonic() + remaining
+
+
 def _taxonomies(predictor: Predictor) -> dict[str, Taxonomy]:
     # The predictor's own view, not the artifact's: it may serve live taxonomies.
     return {account: predictor.taxonomy(account) for account in predictor.accounts}
-
-
-async def _all(futures: Sequence[asyncio.Future[Prediction]]) -> list[Prediction]:
-    """Every result, or the first error once all are settled (so none goes unretrieved).
-
-    If the RPC is cancelled (caller gone, deadline hit), gather cancels the futures and
-    the batcher skips them instead of computing for nobody.
-    """
-    results = await asyncio.gather(*futures, return_exceptions=True)
-    for result in results:
-        if isinstance(result, BaseException):
-            raise result
-    return results  # type: ignore[return-value]

@@ -61,9 +61,7 @@ def _check_comment(i: int, comment: CommentInput, limits: RequestLimits) -> None
         raise InvalidArgument(f"{where}.text", "must not be empty")
     if not comment.text.strip():
         raise InvalidArgument(f"{where}.text", "only whitespace; a comment needs some text")
-    if len(comment.text) > limits.max_text_chars:
-        raise InvalidArgument(f"{where}.text",
-                              f"{len(comment.text)} characters, the limit is {limits.max_text_chars}")
+    check_text_length(f"{where}.text", comment.text, limits)
     if comment.score is not None:
         low, high = SCORE_RANGES[comment.survey_type]
         if not (math.isfinite(comment.score) and low <= comment.score <= high):
@@ -88,12 +86,26 @@ def validate_corrections(texts: Sequence[str], limits: RequestLimits) -> None:
         raise InvalidArgument("corrections", f"{len(texts)} corrections, the limit is {limits.max_comments} "
                                              "per request")
     for i, text in enumerate(texts):
-        if len(text) > limits.max_text_chars:
-            raise InvalidArgument(f"corrections[{i}].text",
-                                  f"{len(text)} characters, the limit is {limits.max_text_chars}")
+        check_text_length(f"corrections[{i}].text", text, limits)
 
 
 def validate_put_tags(count: int) -> None:
     """A PutTags without tags would create an account with an empty taxonomy."""
     if count == 0:
         raise InvalidArgument("tags", "no tags; send at least one")
+
+
+def validate_summary_batch(first_index: int, texts: Sequence[str], limits: RequestLimits) -> None:
+    """Bound one message of a SummarizeResponses stream like a ClassifyComments request: at most
+    `max_comments` responses and `max_text_chars` characters per text (responses numbered across the stream)."""
+    if len(texts) > limits.max_comments:
+        raise InvalidArgument("responses", f"{len(texts)} responses in one message, the limit is {limits.max_comments} "
+                                           "per message; send them in more messages")
+    for k, text in enumerate(texts):
+        check_text_length(f"responses[{first_index + k}].text", text, limits)
+
+
+def check_text_length(field: str, text: str, limits: RequestLimits) -> None:
+    """InvalidArgument naming `field` and the limit when `text` is longer than `max_text_chars`."""
+    if len(text) > limits.max_text_chars:
+        raise InvalidArgument(field, f"{len(text)} characters, the limit is {limits.max_text_chars}")

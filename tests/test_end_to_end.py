@@ -114,6 +114,22 @@ def test_serve_classifies_and_drains_on_sigterm(server: tuple[subprocess.Popen[b
                                  capture_output=True, text=True, timeout=60)
         assert json.loads(as_json.stdout)["model_version"] == response.model_version
 
+        # The Tags tab through the real model: `verbatim report --target` streams a file to this server.
+        data = log.parent / "responses.csv"
+        data.write_text("time,score,survey_type,text,plan\n"
+                        f"2026-07-02T10:00:00Z,2,nps,{COMPLAINT},team\n"
+                        "2026-07-03T10:00:00Z,10,nps,Lovely product and the price is fair,enterprise\n"
+                        "2026-07-04T10:00:00Z,8,nps,,team\n")
+        out = log.parent / "report"
+        report = subprocess.run([*verbatim_command(), "report", "--data", str(data), "--target", target, "--out",
+                                 str(out), "--no-progress"], capture_output=True, text=True, timeout=120)
+        assert report.returncode == 0, report.stderr
+        summary = json.loads((out / "summary.json").read_text())["summary"]
+        assert summary["current"]["figures"]["score"]["value"] == 0  # one promoter, one passive, one detractor
+        detractor_tags = {t["name"] for t in summary["top_detractor_tags"]}
+        assert {"Slack", "Integrations"} <= detractor_tags, detractor_tags
+        assert "2 classified by " + response.model_version in report.stdout
+
         # Twenty concurrent requests, then SIGTERM while they are still being computed.
         texts = [f"{COMPLAINT}. Ticket {i}: exports to CSV fail and the dashboard is slow on Mondays." for i in range(8)]
         batch = pb.ClassifyCommentsRequest(comments=[pb.Comment(id=str(i), text=t) for i, t in enumerate(texts)])

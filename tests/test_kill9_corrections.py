@@ -11,75 +11,26 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
 import grpc
-import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from verbatim.models.registry import Registry
 from verbatim.store import Store
 from verbatim.v1 import verbatim_pb2 as pb
 from verbatim.v1 import verbatim_pb2_grpc as pb_grpc
 
+from tests.serve_process import verbatim_serve
+
 CLIENTS = 6
 PER_REQUEST = 5
 ACKED_BEFORE_KILL = 150  # corrections acknowledged before the kill, so it lands mid-load
 MAX_ROUNDS = 2000  # per client: a bound on the load loop whatever happens
-
-
-def verbatim_command() -> list[str]:
-    script = Path(sys.executable).with_name("verbatim")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "verbatim.cli"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextmanager
-def verbatim_serve(registry: Path, store_url: str, log: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
-    port = free_port()
-    env = os.environ | {"HF_HUB_OFFLINE": "1", "VERBATIM_HOST": "127.0.0.1", "VERBATIM_PORT": str(port),
-                        "VERBATIM_METRICS_PORT": "0", "VERBATIM_REGISTRY": str(registry),
-                        "VERBATIM_STORE_URL": store_url, "VERBATIM_THREADS": "1", "VERBATIM_RELOAD_S": "1"}
-    with open(log, "ab") as out:
-        process = subprocess.Popen([*verbatim_command(), "serve"], env=env, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        wait_serving(process, f"127.0.0.1:{port}", log)
-        yield process, f"127.0.0.1:{port}"
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(30)
-
-
-def wait_serving(process: subprocess.Popen[bytes], target: str, log: Path, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    with grpc.insecure_channel(target) as channel:
-        health = health_pb2_grpc.HealthStub(channel)
-        while time.monotonic() < deadline:
-            assert process.poll() is None, f"verbatim serve exited early:\n{log.read_text()}"
-            try:
-                if health.Check(health_pb2.HealthCheckRequest(), timeout=1).status == \
-                        health_pb2.HealthCheckResponse.SERVING:
-                    return
-            except grpc.RpcError:
-                pass  # not listening yet
-            time.sleep(0.2)
-    pytest.fail(f"not SERVING after {timeout}s:\n{log.read_text()}")
 
 
 def correction(cid: str) -> pb.Correction:

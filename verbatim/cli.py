@@ -10,34 +10,31 @@ import os
 import sys
 from pathlib import Path
 
-from verbatim import cli_classify, cli_correct, cli_registry, cli_tags
+from verbatim import cli_classify, cli_correct, cli_registry, cli_report, cli_tags
 from verbatim.cli_common import add_debug_argument, describe, user_errors
 from verbatim.models.backend_names import BACKENDS, DEFAULT_BACKEND
 from verbatim.models.registry import DEFAULT_REGISTRY, REGISTRY_ENV, registry_path
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from verbatim.models.registry import Registry
-    from verbatim.training.config import TrainingConfig
-    from verbatim.training.default_model import train_default_model
+    from verbatim.training.__main__ import run_train
 
-    config = TrainingConfig.from_overrides(epochs=args.epochs, seed=args.seed)
-    registry = Registry(registry_path(args.registry))
-    version = train_default_model(registry, config)
-    report = json.loads((registry.path(version) / "artifact.json").read_text())["evaluation"]["seed_test"]
-    print(f"trained and promoted {version} into {registry.root}")
-    print(f"seed test: theme micro-F1 {report['themes']['micro_f1']:.3f} "
-          f"(keyword rules {report['keyword_baseline']['micro_f1']:.3f}), "
-          f"sentiment accuracy {report['sentiment']['accuracy']:.3f}")
-    return 0
+    return run_train(args)
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    from verbatim.models.artifact import Artifact
+    from verbatim.models.backend import TorchBackend
+    from verbatim.models.device import DeviceError, resolve_device
     from verbatim.models.predictor import Predictor, UnknownAccountError
     from verbatim.models.registry import Registry, RegistryError
     from verbatim.training.corpus import CorpusError, load_records
     from verbatim.training.evaluate import evaluate
 
+    try:
+        device = resolve_device(args.device)
+    except DeviceError as exc:
+        return _fail(f"--device: {exc}")
     registry = Registry(registry_path(args.registry))
     try:
         path = registry.path(args.model) if args.model else registry.champion_path()
@@ -45,7 +42,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         return _fail(str(exc))
     if path is None:
         return _fail(f"no champion in {registry.root}; run `verbatim train` first or pass --model VERSION")
-    predictor = Predictor.load(path)
+    artifact = Artifact.load(path)  # saved on the CPU, whichever device trained it
+    predictor = Predictor(artifact, TorchBackend.on_device(artifact.net, device))
     try:
         taxonomy = predictor.taxonomy(args.account)
         records = load_records(Path(args.data), taxonomy, account=args.account)
@@ -69,6 +67,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import functools
     import logging
 
+    from verbatim.models.device import DeviceError, resolve_device
     from verbatim.models.loading import load_predictor
     from verbatim.models.registry import Registry, RegistryError
     from verbatim.service.config import ConfigError, ServiceConfig
@@ -78,6 +77,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         config = ServiceConfig.from_sources({name: getattr(args, name) for name in _service_settings()})
     except ConfigError as exc:
         return _fail(str(exc))
+    if config.backend == "torch":
+        try:  # a GPU asked for and missing fails now, in one line, not at the first model load
+            resolve_device(config.device)
+        except DeviceError as exc:
+            return _fail(f"VERBATIM_DEVICE (--device): {exc}")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     registry = Registry(config.registry)
     try:
@@ -93,7 +97,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:
             return _fail("training interrupted; nothing was promoted")
     # The champion, and every later one the server reloads, runs on the configured backend.
-    return asyncio.run(run(config, functools.partial(load_predictor, backend=config.backend, threads=config.threads)))
+    return asyncio.run(run(config, functools.partial(load_predictor, backend=config.backend, threads=config.threads,
+                                                     device=config.device)))
 
 
 def cmd_bench_serve(args: argparse.Namespace) -> int:
@@ -118,6 +123,7 @@ def cmd_bench_serve(args: argparse.Namespace) -> int:
     make = BenchConfig.quick if args.quick else BenchConfig
     overrides = {k: v for k, v in (("repeats", args.repeats), ("seconds", args.seconds)) if v is not None}
     config = make(registry=registry, backend=service.backend, threads=service.threads,  # type: ignore[operator]
+                  device=service.device if service.backend == "torch" else "cpu",
                   batch_comments=service.max_batch_comments, naive_workers=args.naive_workers,
                   server_env=server_env, **overrides)
     try:
@@ -144,6 +150,17 @@ def cmd_bench_corrections(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench_summaries(args: argparse.Namespace) -> int:
+    from verbatim.bench.summaries import format_table, run
+
+    try:
+        report = run(registry_path(args.registry), responses=args.responses, repeats=args.repeats, seed=args.seed)
+    except RuntimeError as exc:
+        return _fail(str(exc))
+    print(json.dumps(report, indent=2) if args.json else format_table(report))
+    return 0
+
+
 def _service_settings() -> list[str]:
     from verbatim.service.config import ServiceConfig
 
@@ -160,10 +177,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="print the traceback of an error, not just one line")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    train = sub.add_parser("train", help="train the default model from the seed corpus and promote it")
-    train.add_argument("--registry", help=f"registry directory (env {REGISTRY_ENV}, default {DEFAULT_REGISTRY})")
-    train.add_argument("--epochs", type=int, help="override the number of epochs")
-    train.add_argument("--seed", type=int, help="override the random seed")
+    from verbatim.training.__main__ import add_device_argument, add_retrain_arguments, add_train_arguments
+
+    train = sub.add_parser("train", help="train the default model from the seed corpus and promote it "
+                                         "(python -m verbatim.training train; under torchrun on N processes)")
+    add_train_arguments(train)
     train.set_defaults(func=cmd_train)
 
     evaluate = sub.add_parser("evaluate", help="print a JSON evaluation report for a labelled JSONL file")
@@ -171,9 +189,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--model", help="model version (default: the champion)")
     evaluate.add_argument("--account", default="default", help="account whose tags to evaluate")
     evaluate.add_argument("--registry", help=f"registry directory (env {REGISTRY_ENV}, default {DEFAULT_REGISTRY})")
+    add_device_argument(evaluate)
     evaluate.set_defaults(func=cmd_evaluate)
-
-    from verbatim.training.__main__ import add_retrain_arguments
 
     retrain = sub.add_parser("retrain", help="learn from the store's corrections: train a challenger and promote it "
                                              "if it is not worse than the champion (python -m verbatim.training retrain)")
@@ -190,7 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=cmd_serve)
 
     # Through a running server, on the light client (clients/python); and the registry on disk.
-    for module in (cli_classify, cli_correct, cli_tags, cli_registry):
+    for module in (cli_classify, cli_correct, cli_tags, cli_registry, cli_report):
         module.add_parser(sub)
 
     bench = sub.add_parser("bench", help="benchmarks").add_subparsers(dest="bench", required=True)
@@ -216,6 +233,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_bench_corrections_arguments(bench_corrections)
     bench_corrections.set_defaults(func=cmd_bench_corrections)
+    bench_summaries = bench.add_parser("summaries", help="the Tags tab of N responses with given tags: in process "
+                                                         "vs SummarizeResponses over loopback (seconds)")
+    bench_summaries.add_argument("--registry", help="registry whose champion the server loads, only read (env "
+                                                    f"{REGISTRY_ENV}, default {DEFAULT_REGISTRY})")
+    bench_summaries.add_argument("--responses", type=int, default=100_000, help="responses (default 100000)")
+    bench_summaries.add_argument("--repeats", type=int, default=3, help="interleaved repeats (default 3)")
+    bench_summaries.add_argument("--seed", type=int, default=0, help="seed of the synthetic responses")
+    bench_summaries.add_argument("--json", action="store_true", help="print the report as one JSON object")
+    bench_summaries.set_defaults(func=cmd_bench_summaries)
     for command in sub.choices.values():
         add_debug_argument(command)
     return parser
