@@ -6,7 +6,7 @@
 #   runtime  a slim Python with that virtualenv, a non-root user and a volume for the state.
 #
 #   docker build -t verbatim .
-#   docker run -p 50051:50051 -p 9100:9100 -v verbatim:/var/lib/verbatim verbatim
+#   docker run -p 50051:50051 -p 50052:50052 -v verbatim:/var/lib/verbatim verbatim
 #
 # tests/test_dockerfile.py runs the builder's RUN lines in a fresh virtualenv and starts the
 # entry point from it; keep the paths in the variables below so that it can.
@@ -42,7 +42,7 @@ ENV PATH=/opt/verbatim/bin:$PATH \
     HF_HUB_OFFLINE=1 \
     VERBATIM_HOST=0.0.0.0 \
     VERBATIM_PORT=50051 \
-    VERBATIM_METRICS_PORT=9100 \
+    VERBATIM_METRICS_PORT=50052 \
     VERBATIM_REGISTRY=/var/lib/verbatim/registry \
     VERBATIM_STORE_URL=sqlite:////var/lib/verbatim/verbatim.db
 # A fixed numeric id, so that Kubernetes' runAsNonRoot can verify it and a volume's owner is known.
@@ -56,7 +56,7 @@ WORKDIR /var/lib/verbatim
 # The model registry and the SQLite store; share the registry between replicas (DESIGN §8).
 VOLUME ["/var/lib/verbatim"]
 # gRPC (with grpc.health.v1 and reflection), then Prometheus /metrics.
-EXPOSE 50051 9100
+EXPOSE 50051 50052
 # With no champion on the volume, `verbatim serve` trains the default model first (minutes), hence
 # the long start period.
 HEALTHCHECK --interval=30s --timeout=10s --start-period=10m --retries=3 \

@@ -262,7 +262,8 @@ def _server(workdir: Path, registry: Path, store_url: str, timeout_s: float) -> 
     port = free_port()
     env = os.environ | {"HF_HUB_OFFLINE": "1", "VERBATIM_HOST": "127.0.0.1", "VERBATIM_PORT": str(port),
                         "VERBATIM_REGISTRY": str(registry), "VERBATIM_STORE_URL": store_url,
-                        "VERBATIM_METRICS_PORT": "0", "VERBATIM_RELOAD_S": "1"}  # the default backend, as users get it
+                        "VERBATIM_METRICS_PORT": "0", "VERBATIM_RELOAD_S": "1",  # the default backend, as users get it
+                        "VERBATIM_INSECURE_NO_AUTH": "1"}  # its own server, on loopback only
     server = ServerProcess("verbatim", [sys.executable, "-m", "verbatim.cli", "serve"], env, port,
                            workdir / "server.log")
     try:

@@ -87,12 +87,19 @@ class ServerProcess:
         fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / _TICKS  # utime, stime
 
+    def rss_mb(self) -> float:
+        """VmRSS: the resident set now."""
+        return self._status_mb("VmRSS:")
+
     def peak_rss_mb(self) -> float:
         """VmHWM: the resident set's high-water mark since start."""
+        return self._status_mb("VmHWM:")
+
+    def _status_mb(self, field: str) -> float:
         for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
+            if line.startswith(field):
                 return int(line.split()[1]) / 1024
-        raise RuntimeError("no VmHWM in /proc status")
+        raise RuntimeError(f"no {field} in /proc status")
 
     async def settle(self, timeout: float, idle_cores: float = 0.1, window: float = 0.1) -> None:
         """Wait until the server is idle (work cancelled at the end of a setting has drained)."""

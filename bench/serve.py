@@ -137,7 +137,8 @@ def _servers(config: BenchConfig, workdir: Path) -> Iterator[tuple[ServerProcess
         "VERBATIM_HOST": "127.0.0.1", "VERBATIM_PORT": str(port), "VERBATIM_REGISTRY": str(config.registry),
         "VERBATIM_BACKEND": config.backend, "VERBATIM_THREADS": str(config.threads), "VERBATIM_DEVICE": config.device,
         "VERBATIM_METRICS_PORT": str(metrics_port), "VERBATIM_RELOAD_S": "0",  # nothing else competes for CPU
-        "VERBATIM_STORE_URL": f"sqlite:///{workdir / 'bench.db'}"}
+        "VERBATIM_STORE_URL": f"sqlite:///{workdir / 'bench.db'}",
+        "VERBATIM_INSECURE_NO_AUTH": "1"}  # its own server, on loopback only
     naive_argv = [sys.executable, "-m", "verbatim.bench.naive_server", "--port", str(naive_port),
                   "--registry", str(config.registry), "--backend", config.backend,
                   "--threads", str(config.threads), "--workers", str(config.naive_workers)]

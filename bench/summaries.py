@@ -71,7 +71,8 @@ def run(registry: Path, responses: int = 100_000, repeats: int = 3, seed: int = 
         port = free_port()
         env = os.environ | {"HF_HUB_OFFLINE": "1", "VERBATIM_HOST": "127.0.0.1", "VERBATIM_PORT": str(port),
                             "VERBATIM_REGISTRY": str(registry), "VERBATIM_METRICS_PORT": "0", "VERBATIM_RELOAD_S": "0",
-                            "VERBATIM_STORE_URL": f"sqlite:///{Path(workdir) / 'bench.db'}"}
+                            "VERBATIM_STORE_URL": f"sqlite:///{Path(workdir) / 'bench.db'}",
+                            "VERBATIM_INSECURE_NO_AUTH": "1"}  # its own server, on loopback only
         server = ServerProcess("verbatim", [sys.executable, "-m", "verbatim.cli", "serve"], env, port,
                                Path(workdir) / "serve.log")
         try:

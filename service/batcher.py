@@ -130,7 +130,7 @@ class Batcher:
 
     def __init__(self, max_batch_comments: int, max_batch_tokens: int, max_delay_s: float, capacity: int,
                  executor_initializer: Callable[[], None] | None = None,
-                 observer: BatchObserver | None = None) -> None:
+                 observer: BatchObserver | None = None, log_text: bool = False) -> None:
         if min(max_batch_comments, max_batch_tokens, capacity) < 1 or max_delay_s < 0:
             raise ValueError("batch caps and capacity must be >= 1 and max_delay_s >= 0")
         self.max_batch_comments = max_batch_comments
@@ -139,6 +139,7 @@ class Batcher:
         self.capacity = capacity
         self.stats = BatchStats()
         self.observer = observer
+        self.log_text = log_text  # quote the texts of a failed batch in the log (VERBATIM_LOG_COMMENT_TEXT)
         self._queue: deque[WorkItem] = deque()
         self._arrived = asyncio.Event()
         self._idle = asyncio.Event()
@@ -294,6 +295,10 @@ class Batcher:
                 [item.text for item in batch], [item.account for item in batch])
         except Exception as exc:  # the model failed: every caller in the batch hears of it
             self.stats.failed_batches += 1
+            # The exception's message is the model's, never the comments'; the texts only on request.
+            logger.warning("a batch of %d comments failed: %s", len(batch), type(exc).__name__)
+            if self.log_text:
+                logger.warning("texts of the failed batch: %s", [item.text[:200] for item in batch])
             for item in batch:
                 if not item.future.done():
                     item.future.set_exception(exc)

@@ -37,17 +37,33 @@ class ServiceConfig:
     max_batch_tokens: int = 8192  # padded: batch size x longest comment, in tokens
     max_delay_ms: float = 5.0
     queue_capacity: int = 2048  # comments waiting for a batch, over all requests
+    max_concurrent_rpcs: int = 1000  # RPCs in progress (health included); beyond it RESOURCE_EXHAUSTED; 0: none
     max_comments_per_request: int = 256
     max_text_chars: int = 5000
+    max_corrections_per_request: int = 256
+    max_tags_per_account: int = 500  # PutTags refuses a change that would leave an account with more
+    max_keywords_per_tag: int = 100
+    max_message_bytes: int = 8 << 20  # largest request message gRPC accepts; beyond it RESOURCE_EXHAUSTED
+    log_comment_text: bool = False  # debug log lines may quote comment text; never on by default
     grace_s: float = 10.0
     threads: int = 0  # torch intra-op threads; 0: every core
     store_url: str = DEFAULT_STORE_URL
     reload_s: float = 10.0  # how often to look for a new champion; 0 turns reloading off
-    metrics_port: int = 9100  # Prometheus /metrics; 0 picks a free port
+    # Prometheus /metrics; 0 picks a free port. Not 9100 (node_exporter's) nor any port of 9100-9999, which
+    # Prometheus' default-port list has given out to exporters: the gRPC port's neighbour (README "Metrics").
+    metrics_port: int = 50052
     backend: str = DEFAULT_BACKEND
     device: str = DEFAULT_DEVICE  # the torch backend's: auto (CUDA when present), cpu, cuda, cuda:N
     retrain_after: int = 0  # start the quick retrain after this many new corrections; 0: never
     retrain_every_s: float = 0.0  # and/or every this many seconds; 0: never
+    # Security (README "Security"). Without keys, `verbatim serve` refuses to start unless insecure_no_auth.
+    api_keys_file: Path | None = None  # JSON lines of hashed keys: name, sha256, accounts, read_only
+    api_keys: str | None = None  # the same lines, in the environment (e.g. from a Kubernetes Secret)
+    insecure_no_auth: bool = False  # serve every RPC without a key: only for a laptop or a test
+    max_concurrent_per_key: int = 64  # RPCs in flight per API key; beyond it RESOURCE_EXHAUSTED
+    tls_cert: Path | None = None  # PEM certificate chain of the server; with tls_key, the port speaks TLS only
+    tls_key: Path | None = None  # PEM private key of tls_cert
+    tls_client_ca: Path | None = None  # PEM CA bundle: callers must present a certificate it signed (mTLS)
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -65,6 +81,17 @@ class ServiceConfig:
             raise ConfigError(
                 f"VERBATIM_DEVICE is {self.device!r}: expected cpu or auto with VERBATIM_BACKEND={self.backend} "
                 "(it runs on the CPU); set VERBATIM_BACKEND=torch to serve on the GPU")
+
+        if (self.tls_cert is None) != (self.tls_key is None):
+            given, missing = ("VERBATIM_TLS_CERT", "VERBATIM_TLS_KEY") if self.tls_key is None \
+                else ("VERBATIM_TLS_KEY", "VERBATIM_TLS_CERT")
+            raise ConfigError(f"{given} is set but {missing} is not: TLS needs both the certificate and its key")
+        if self.tls_client_ca is not None and self.tls_cert is None:
+            raise ConfigError("VERBATIM_TLS_CLIENT_CA is set without VERBATIM_TLS_CERT and VERBATIM_TLS_KEY: "
+                              "client certificates are checked only on a TLS port")
+        if self.insecure_no_auth and (self.api_keys_file is not None or self.api_keys is not None):
+            raise ConfigError("VERBATIM_INSECURE_NO_AUTH is set and so are API keys (VERBATIM_API_KEYS_FILE or "
+                              "VERBATIM_API_KEYS): choose one")
 
     @property
     def address(self) -> str:
@@ -122,6 +149,8 @@ class _Spec:
 
     def check(self, value: Any) -> str | None:
         """None when the value is in range, else what was expected."""
+        if value is None:  # an optional setting left unset
+            return None
         if isinstance(value, str | Path):
             if not str(value).strip():
                 return "a non-empty value"
@@ -130,7 +159,9 @@ class _Spec:
             except ValueError:
                 return self.expected
             return None
-        if isinstance(value, bool) or not isinstance(value, int | float):
+        if isinstance(value, bool):
+            return None if self.parse is _boolean else self.expected
+        if not isinstance(value, int | float):
             return self.expected
         if isinstance(value, float) and not math.isfinite(value):
             return f"{self.expected}, finite"
@@ -161,6 +192,15 @@ def _device(raw: str) -> str:
     return check_device(raw)  # DeviceError is a ValueError
 
 
+def _boolean(raw: str) -> bool:
+    lowered = raw.lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(raw)
+
+
 def _float(raw: str) -> float:
     value = float(raw)
     if not math.isfinite(value):
@@ -176,8 +216,14 @@ _SPECS: dict[str, _Spec] = {s.name: s for s in (
     _Spec("max_batch_tokens", int, "an integer", 1, 10_000_000),
     _Spec("max_delay_ms", _float, "a number of milliseconds", 0, 10_000),
     _Spec("queue_capacity", int, "an integer", 1, 10_000_000),
+    _Spec("max_concurrent_rpcs", int, "an integer (0: no bound)", 0, 10_000_000),
     _Spec("max_comments_per_request", int, "an integer", 1, 100_000),
     _Spec("max_text_chars", int, "an integer", 1, 1_000_000),
+    _Spec("max_corrections_per_request", int, "an integer", 1, 100_000),
+    _Spec("max_tags_per_account", int, "an integer", 1, 100_000),
+    _Spec("max_keywords_per_tag", int, "an integer", 0, 10_000),
+    _Spec("max_message_bytes", int, "an integer number of bytes", 1024, 2**31 - 1),
+    _Spec("log_comment_text", _boolean, "true or false"),
     _Spec("grace_s", _float, "a number of seconds", 0, 3600),
     _Spec("threads", int, "an integer", 0, 1024),
     _Spec("store_url", _nonempty, f"an SQLAlchemy URL, e.g. {DEFAULT_STORE_URL} or postgresql+psycopg://..."),
@@ -187,4 +233,11 @@ _SPECS: dict[str, _Spec] = {s.name: s for s in (
     _Spec("device", _device, DEVICES),
     _Spec("retrain_after", int, "an integer number of corrections", 0, 10_000_000),
     _Spec("retrain_every_s", _float, "a number of seconds", 0, 31_536_000),
+    _Spec("api_keys_file", _path, "a file path"),
+    _Spec("api_keys", _nonempty, "lines of hashed API keys (README, Security)"),
+    _Spec("insecure_no_auth", _boolean, "true or false"),
+    _Spec("max_concurrent_per_key", int, "an integer", 1, 1_000_000),
+    _Spec("tls_cert", _path, "a PEM file path"),
+    _Spec("tls_key", _path, "a PEM file path"),
+    _Spec("tls_client_ca", _path, "a PEM file path"),
 )}

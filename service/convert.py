@@ -110,13 +110,14 @@ def taxonomy_to_proto(taxonomy: Taxonomy) -> list[pb.Tag]:
     return [tag_to_proto(t) for t in taxonomy.tags]
 
 
-def corrections_from_proto(request: pb.SubmitCorrectionsRequest) -> list[Correction]:
-    """Domain corrections, in request order. Raises InvalidArgument for what only the wire form
-    can get wrong (an unset time, an enum value this server does not know); the store checks the rest."""
-    return [correction_from_proto(c, f"corrections[{i}]") for i, c in enumerate(request.corrections)]
+def corrections_from_proto(request: pb.SubmitCorrectionsRequest, key_name: str | None = None) -> list[Correction]:
+    """Domain corrections, in request order, recorded as sent with the API key `key_name`. Raises
+    InvalidArgument for what only the wire form can get wrong (an unset time, an enum value this
+    server does not know); the store checks the rest."""
+    return [correction_from_proto(c, f"corrections[{i}]", key_name) for i, c in enumerate(request.corrections)]
 
 
-def correction_from_proto(c: pb.Correction, where: str) -> Correction:
+def correction_from_proto(c: pb.Correction, where: str, key_name: str | None = None) -> Correction:
     if c.HasField("tag") and not c.tag:
         raise InvalidArgument(f"{where}.tag", "must not be empty when set; leave it unset for a sentiment-only "
                                               "correction")
@@ -131,7 +132,7 @@ def correction_from_proto(c: pb.Correction, where: str) -> Correction:
     return Correction(correction_id=c.correction_id, account_id=account_from_proto(c.account_id),
                       comment_id=c.comment_id, text=c.text, tag=c.tag, action=_ACTIONS[c.action],
                       predicted_by_model=c.predicted_by_model, sentiment=sentiment, actor=c.actor,
-                      time=_correction_time(c, where))
+                      time=_correction_time(c, where), key_name=key_name)
 
 
 def _correction_time(c: pb.Correction, where: str) -> datetime:

@@ -73,3 +73,28 @@ def fields(prefix: str) -> Iterator[None]:
         yield
     except InvalidInput as error:
         raise InvalidArgument(f"{prefix}.{error.field}", error.message) from None
+
+
+class Unauthenticated(ServiceError):
+    """No API key, or one the server does not know. `reason` is the metric label: missing, malformed, unknown."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class PermissionDenied(ServiceError):
+    """A known key asked for something it may not do. `reason` is the metric label: account, read_only."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class KeyOverLimit(ServiceError):
+    """A key already has the most requests in flight that VERBATIM_MAX_CONCURRENT_PER_KEY allows."""
+
+    def __init__(self, key: str, limit: int) -> None:
+        super().__init__(f"API key {key!r} already has {limit} requests in flight, the limit "
+                         "(VERBATIM_MAX_CONCURRENT_PER_KEY); retry with backoff")
+        self.key, self.limit = key, limit

@@ -7,7 +7,7 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Protocol
 
 import grpc
@@ -15,8 +15,10 @@ from grpc import aio
 from sqlalchemy.exc import OperationalError
 
 from verbatim.analytics import InvalidInput as AnalyticsInput
-from verbatim.service.errors import (DeadlineExpired, InvalidArgument, ModelNotReady, NoStore, QueueFull, ServiceError,
-                            ShuttingDown, Unimplemented)
+from verbatim.service.errors import (DeadlineExpired, InvalidArgument, KeyOverLimit, ModelNotReady, NoStore,
+                                     PermissionDenied, QueueFull, ServiceError, ShuttingDown, Unauthenticated,
+                                     Unimplemented)
+from verbatim.service.store_executor import StoreBusy
 from verbatim.store.errors import (CorrectionConflict, InvalidInput, InvalidTaxonomy, SchemaError, StoreError,
                           TagHasChildren, UnknownAccount, UnknownTag)
 
@@ -29,9 +31,13 @@ STATUS_CODES: dict[type[Exception], grpc.StatusCode] = {
     InvalidArgument: grpc.StatusCode.INVALID_ARGUMENT,
     AnalyticsInput: grpc.StatusCode.INVALID_ARGUMENT,
     QueueFull: grpc.StatusCode.RESOURCE_EXHAUSTED,
+    KeyOverLimit: grpc.StatusCode.RESOURCE_EXHAUSTED,
+    Unauthenticated: grpc.StatusCode.UNAUTHENTICATED,
+    PermissionDenied: grpc.StatusCode.PERMISSION_DENIED,
     DeadlineExpired: grpc.StatusCode.DEADLINE_EXCEEDED,
     ModelNotReady: grpc.StatusCode.UNAVAILABLE,
     ShuttingDown: grpc.StatusCode.UNAVAILABLE,
+    StoreBusy: grpc.StatusCode.UNAVAILABLE,  # the store's threads and queue are full: see store_executor
     Unimplemented: grpc.StatusCode.UNIMPLEMENTED,
     NoStore: grpc.StatusCode.UNIMPLEMENTED,
     # The store's refusals are all bad input that a retry cannot fix (see the proto's error model).
@@ -54,6 +60,19 @@ def status_code(error: DomainError | AnalyticsInput) -> grpc.StatusCode:
     return grpc.StatusCode.INTERNAL
 
 
+# Messages may quote the caller's values (an unknown account id, a name with spaces...), which can be
+# huge; gRPC percent-encodes the message into a trailer, up to 12 bytes a character, and a client drops
+# a trailer over its metadata limit (8 KiB soft, 16 KiB hard) as RESOURCE_EXHAUSTED. So cut it short.
+MAX_DETAILS_CHARS = 500
+
+
+def bounded_details(message: str) -> str:
+    """`message`, cut to MAX_DETAILS_CHARS characters (the field path it starts with is kept)."""
+    if len(message) <= MAX_DETAILS_CHARS:
+        return message
+    return message[:MAX_DETAILS_CHARS - 20] + " ... (cut short)"
+
+
 UnaryHandler = Callable[[Any, aio.ServicerContext], Awaitable[Any]]
 
 
@@ -69,7 +88,10 @@ class ErrorMappingInterceptor(aio.ServerInterceptor):
             self, continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
             handler_call_details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler:
         method = handler_call_details.method
-        return await _wrap_unary(continuation, handler_call_details, lambda inner: _mapped(inner, method))
+        # The request is parsed inside the mapping, so bytes that are not a valid message get INVALID_ARGUMENT
+        # (gRPC's own parse failure would answer UNKNOWN).
+        return await wrap_single_answer(continuation, handler_call_details, lambda inner: _mapped(inner, method),
+                                 parse_inside=True)
 
 
 def _mapped(inner: UnaryHandler, method: str) -> UnaryHandler:
@@ -79,7 +101,7 @@ def _mapped(inner: UnaryHandler, method: str) -> UnaryHandler:
         except aio.AbortError:
             raise  # the handler already chose a status
         except (ServiceError, StoreError, AnalyticsInput) as exc:
-            await context.abort(status_code(exc), str(exc))
+            await context.abort(status_code(exc), bounded_details(str(exc)))
         except OperationalError:
             # The database is down, locked past its busy timeout or unreachable: worth a retry,
             # and every write RPC is safe to retry (corrections are idempotent, PutTags upserts).
@@ -114,7 +136,7 @@ class MetricsInterceptor(aio.ServerInterceptor):
             self, continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
             handler_call_details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler:
         rpc = handler_call_details.method.rpartition("/")[2]
-        return await _wrap_unary(continuation, handler_call_details, lambda inner: _measured(inner, rpc, self._metrics))
+        return await wrap_single_answer(continuation, handler_call_details, lambda inner: _measured(inner, rpc, self._metrics))
 
 
 def _measured(inner: UnaryHandler, rpc: str, metrics: RequestObserver) -> UnaryHandler:
@@ -139,12 +161,13 @@ def _measured(inner: UnaryHandler, rpc: str, metrics: RequestObserver) -> UnaryH
     return call
 
 
-async def _wrap_unary(continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+async def wrap_single_answer(continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
                       handler_call_details: grpc.HandlerCallDetails,
-                      wrap: Callable[[UnaryHandler], UnaryHandler]) -> grpc.RpcMethodHandler:
+                      wrap: Callable[[UnaryHandler], UnaryHandler], parse_inside: bool = False) -> grpc.RpcMethodHandler:
     """The registered handler with its single answer wrapped: unary-unary, or stream-unary (whose first
     argument is the request iterator instead of the request). RPCs that stream answers (health Watch,
-    reflection) pass through."""
+    reflection) pass through. With `parse_inside`, the wrapped handler gets the raw bytes and parses them
+    itself, raising InvalidArgument for bytes that are not a valid request."""
     handler = await continuation(handler_call_details)
     if handler is None:
         return handler
@@ -154,5 +177,33 @@ async def _wrap_unary(continuation: Callable[[grpc.HandlerCallDetails], Awaitabl
         make, inner = grpc.stream_unary_rpc_method_handler, handler.stream_unary
     else:
         return handler
-    return make(wrap(inner), request_deserializer=handler.request_deserializer,
-                response_serializer=handler.response_serializer)
+    deserializer = handler.request_deserializer
+    if parse_inside and deserializer is not None:
+        inner = (_parsing_unary if handler.unary_unary is not None else _parsing_stream)(inner, deserializer)
+        deserializer = None  # identity: the bytes as they came
+    return make(wrap(inner), request_deserializer=deserializer, response_serializer=handler.response_serializer)
+
+
+def _parsing_unary(inner: UnaryHandler, parse: Callable[[bytes], Any]) -> UnaryHandler:
+    async def call(request: bytes, context: aio.ServicerContext) -> Any:
+        return await inner(_parse(parse, request), context)
+
+    return call
+
+
+def _parsing_stream(inner: UnaryHandler, parse: Callable[[bytes], Any]) -> UnaryHandler:
+    async def call(requests: AsyncIterator[bytes], context: aio.ServicerContext) -> Any:
+        async def parsed() -> AsyncIterator[Any]:
+            async for raw in requests:
+                yield _parse(parse, raw)
+
+        return await inner(parsed(), context)
+
+    return call
+
+
+def _parse(parse: Callable[[bytes], Any], raw: bytes) -> Any:
+    try:
+        return parse(raw)
+    except Exception as exc:  # DecodeError, or whatever else a deserializer raises on bad bytes
+        raise InvalidArgument("request", f"not a valid message: {exc}") from None

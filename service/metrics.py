@@ -38,6 +38,9 @@ QUEUE_WAIT_BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
 # One forward pass: about a millisecond for a tiny batch, seconds for a full one on CPU.
 INFERENCE_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 CORRECTION_KINDS = ("add", "remove", "sentiment")  # sentiment: a relabel without a tag
+# Why a call was refused: no key, a garbled header, an unknown key (UNAUTHENTICATED); another
+# account's data, a write with a read-only key (PERMISSION_DENIED). See service/auth.py.
+AUTH_FAILURE_REASONS = ("missing", "malformed", "unknown", "account", "read_only")
 
 
 def capped_buckets(cap: int, start: int = 1) -> tuple[float, ...]:
@@ -96,6 +99,11 @@ class Metrics:
                                  registry=r)
         self.needs_review = Counter("verbatim_needs_review", "Classified comments flagged for human review.",
                                     registry=r)
+        self.model_load_failures = Counter("verbatim_model_load_failures",
+                                           "Champions refused because their artifact did not load or run; "
+                                           "the previous model kept serving.", registry=r)
+        self.auth_failures = Counter("verbatim_auth_failures", "Calls refused by authentication or authorisation, "
+                                     "by reason.", ["reason"], registry=r)
         self._default_tags = frozenset(DEFAULT_TAXONOMY.names)
         # Series exist at 0 from the start, so rate() and absent() work before the first event.
         for tag in sorted(self._default_tags):
@@ -104,6 +112,8 @@ class Metrics:
             self.sentiment.labels(label=label)
         for kind in CORRECTION_KINDS:
             self.corrections.labels(action=kind)
+        for reason in AUTH_FAILURE_REASONS:
+            self.auth_failures.labels(reason=reason)
         if model_registry is not None:
             r.register(RetrainCollector(model_registry))
         self._http: WSGIServer | None = None
@@ -141,6 +151,16 @@ class Metrics:
         for correction, outcome in zip(corrections, result.outcomes):  # strict=False: metrics never raise
             if outcome is Outcome.STORED:
                 self.corrections.labels(action=correction_kind(correction)).inc()
+
+    def observe_model_load_failure(self) -> None:
+        """A new champion was refused: its artifact did not load or could not run."""
+        self.model_load_failures.inc()
+
+    def observe_auth_failure(self, reason: str) -> None:
+        """A refused call; `reason` is one of AUTH_FAILURE_REASONS (anything else is not counted, to keep
+        the label bounded)."""
+        if reason in AUTH_FAILURE_REASONS:
+            self.auth_failures.labels(reason=reason).inc()
 
     def set_model(self, version: str, backend: str) -> None:
         """The model now serving new requests (verbatim_model_info has no sample before the first)."""

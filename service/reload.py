@@ -10,7 +10,9 @@ pointer changes again; the old model keeps serving.
 The same poll compares the store's taxonomies with the served ones, so a PutTags or
 DeleteTag answered by another replica reaches this one within `interval_s`. On this
 replica the servicer calls refresh_taxonomies() before answering, so the change is
-served at once.
+served at once. A store outage (is_store_outage) is logged once until the store answers
+again; any other error is a bug, logged with its traceback every BUG_LOG_INTERVAL_S while
+it lasts. Either way the last known taxonomies keep serving.
 
 Every swap happens under one lock, and each swap reads the store inside it, so the
 last swap always reflects the latest committed taxonomy.
@@ -20,9 +22,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeout
 
 from verbatim.models.predictor import Predictor
 from verbatim.models.registry import Registry
@@ -34,6 +41,8 @@ logger = logging.getLogger(__name__)
 
 Loader = Callable[[Path], Predictor]
 WARM_UP_TEXT = "warm-up: the model answers before it serves"
+BUG_LOG_INTERVAL_S = 300.0
+"""An unexpected error in the poll is logged with its traceback at most this often (a store outage: once)."""
 
 
 class Reloader:
@@ -44,7 +53,7 @@ class Reloader:
     """
 
     def __init__(self, slot: ModelSlot, *, store: Store | None = None, registry: Registry | None = None,
-                 load: Loader | None = None) -> None:
+                 load: Loader | None = None, on_load_failure: Callable[[], None] | None = None) -> None:
         if (registry is None) != (load is None):
             raise ValueError("registry and load go together")
         self._slot = slot
@@ -56,7 +65,9 @@ class Reloader:
         # The champion pointer of the serving model; a pre-loaded slot is taken to be the champion it names.
         self._champion: str | None = slot.current().version if slot.loaded else None
         self._failed: str | None = None  # a champion that failed to load; not retried until the pointer moves
+        self._on_load_failure = on_load_failure  # counts refused champions (verbatim_model_load_failures_total)
         self._store_failing = False
+        self._bug_logged: dict[str, float] = {}  # unexpected error -> when its traceback was last logged
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="verbatim-reload")
         self._task: asyncio.Task[None] | None = None
 
@@ -108,6 +119,8 @@ class Reloader:
             predictor = await loop.run_in_executor(self._executor, self._load_checked, registry, load, version)
         except Exception as exc:  # any broken artifact: the old model keeps serving
             self._failed = version
+            if self._on_load_failure is not None:
+                self._on_load_failure()
             logger.error("cannot load model %s; skipping it until the champion changes, still serving %s: %s",
                          version, self._champion or "no model", exc, exc_info=True)
             return False
@@ -115,7 +128,9 @@ class Reloader:
             live = await self._live_taxonomies()
             if live is None and self._slot.loaded:
                 live = served_taxonomies(self._slot.current())  # the store is down: keep the last known
-            self._slot.swap(predictor if live is None else predictor.with_taxonomies(live))
+            if live is not None:
+                predictor = await asyncio.to_thread(predictor.with_taxonomies, live)
+            self._slot.swap(predictor)
         self._champion, self._failed = version, None
         return True
 
@@ -141,7 +156,9 @@ class Reloader:
                     live.pop(account, None)
             if live == served:
                 return False
-            self._slot.swap(current.with_taxonomies(live))
+            # Rebuilding every account's keyword rules takes a while with many accounts: off the loop.
+            # The lock is still held, so swaps keep their order and none is lost.
+            self._slot.swap(await asyncio.to_thread(current.with_taxonomies, live))
             logger.info("serving updated taxonomies (%s)", account or "from the store")
             return True
 
@@ -160,6 +177,10 @@ class Reloader:
         try:
             live = await asyncio.to_thread(read_taxonomies, self._store)
         except Exception as exc:
+            if not is_store_outage(exc):
+                # Not the database being away: a bug. Say so with its traceback, and again while it lasts.
+                self._log_bug(exc)
+                return None
             if not self._store_failing:
                 logger.warning("cannot read taxonomies from the store %s; serving the last known ones: %s",
                                self._store.url, exc)
@@ -170,6 +191,15 @@ class Reloader:
         self._store_failing = False
         return live
 
+    def _log_bug(self, exc: Exception) -> None:
+        key, now = f"{type(exc).__qualname__}: {exc}", time.monotonic()
+        if now - self._bug_logged.get(key, -math.inf) < BUG_LOG_INTERVAL_S:
+            return
+        self._bug_logged[key] = now
+        logger.error("unexpected error reading taxonomies from the store %s; serving the last known ones "
+                     "(logged again every %gs while it lasts)", self._store.url if self._store else None,
+                     BUG_LOG_INTERVAL_S, exc_info=exc)
+
     @staticmethod
     def _load_checked(registry: Registry, load: Loader, version: str) -> Predictor:
         predictor = load(registry.path(version))
@@ -177,6 +207,14 @@ class Reloader:
         # and the first real request does not pay for lazy initialisation.
         predictor.scores([WARM_UP_TEXT])
         return predictor
+
+
+def is_store_outage(exc: BaseException) -> bool:
+    """Whether `exc` says the database is unreachable or unusable right now (retrying may cure it), as
+    opposed to a bug: a lost or refused connection, a timeout, a locked or read-only file, a full disk."""
+    if isinstance(exc, OperationalError | InterfaceError | SQLAlchemyTimeout | DisconnectionError | OSError):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
 
 
 def read_taxonomies(store: Store) -> dict[str, Taxonomy]:

@@ -11,21 +11,25 @@ import torch
 from grpc import aio
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from verbatim.models.predictor import Predictor
 from verbatim.models.registry import REPORTS_DIR, Registry
+from verbatim.service.auth import load_keyring
+from verbatim.service.auth_interceptor import AuthInterceptor
 from verbatim.service.auto_retrain import AutoRetrain, quick_retrain_argv
 from verbatim.service.batcher import Batcher
-from verbatim.service.config import ServiceConfig
+from verbatim.service.config import ConfigError, ServiceConfig
 from verbatim.service.interceptors import ErrorMappingInterceptor, MetricsInterceptor
 from verbatim.service.metrics import Metrics
 from verbatim.service.model_slot import ModelSlot
 from verbatim.service.reload import Loader, Reloader
 from verbatim.service.servicer import SERVICE_NAME, VerbatimServicer
+from verbatim.service.store_executor import StoreExecutor
+from verbatim.service.tls import server_credentials
 from verbatim.service.validation import RequestLimits
 from verbatim.store import Store, StoreError
+from verbatim.store.engine import masked_url
 from verbatim.v1 import verbatim_pb2_grpc as pb_grpc
 
 logger = logging.getLogger(__name__)
@@ -51,17 +55,22 @@ class VerbatimServer:
     def __init__(self, config: ServiceConfig, slot: ModelSlot | None = None, *, store: Store | None = None,
                  registry: Registry | None = None, load: Loader | None = None) -> None:
         self.config = config
+        # Read now, so a missing key or certificate file stops the server before it binds (ConfigError).
+        self.keyring = load_keyring(config)
+        self._credentials = server_credentials(config)
         self.slot = slot or ModelSlot()
         self.store = store
-        self.reloader = Reloader(self.slot, store=store, registry=registry, load=load)
+        self.reloader = Reloader(self.slot, store=store, registry=registry, load=load,
+                                 on_load_failure=lambda: self.metrics.observe_model_load_failure())
         self.auto_retrain = _auto_retrain(config, store, registry)
         threads = config.torch_threads
         self.metrics = Metrics(config.max_batch_comments, config.max_batch_tokens, model_registry=config.registry,
                                queue_capacity=config.queue_capacity)
         self.batcher = Batcher(config.max_batch_comments, config.max_batch_tokens, config.max_delay_s,
                                config.queue_capacity, executor_initializer=lambda: torch.set_num_threads(threads),
-                               observer=self.metrics.observe_batch)
+                               observer=self.metrics.observe_batch, log_text=config.log_comment_text)
         self.metrics.track_queue_depth(lambda: self.batcher.depth)
+        self.store_calls = StoreExecutor()
         self.metrics_port: int | None = None
         self.health = health.aio.HealthServicer()
         self.port: int | None = None
@@ -81,19 +90,28 @@ class VerbatimServer:
         if self.slot.loaded:
             self._set_model_info(self.slot.current())
         torch.set_num_threads(self.config.torch_threads)
-        # Room for a maximal request: every comment at the text limit, 4 bytes per char in UTF-8.
-        max_message = self.config.max_comments_per_request * (4 * self.config.max_text_chars + 1024) + (1 << 16)
-        # Metrics outermost, so it records the status the error mapping chose.
-        server = aio.server(interceptors=[MetricsInterceptor(self.metrics), ErrorMappingInterceptor()], options=[
+        # Metrics outermost, so it records the status the error mapping chose; auth inside the mapping,
+        # which turns its refusals into UNAUTHENTICATED, PERMISSION_DENIED or RESOURCE_EXHAUSTED.
+        interceptors: list[aio.ServerInterceptor] = [MetricsInterceptor(self.metrics), ErrorMappingInterceptor()]
+        if self.keyring is not None:
+            interceptors.append(AuthInterceptor(self.keyring, self.config.max_concurrent_per_key, self.metrics))
+        else:
+            logger.warning("authentication is OFF (VERBATIM_INSECURE_NO_AUTH): every caller may read and change "
+                           "every account; configure API keys (VERBATIM_API_KEYS_FILE) outside a laptop or a test")
+        server = aio.server(interceptors=interceptors, options=[
             ("grpc.so_reuseport", 0),  # a second server on a taken port must fail, not share it
-            ("grpc.max_receive_message_length", max(max_message, 4 << 20)),
-        ])
+            # Beyond it gRPC answers RESOURCE_EXHAUSTED before any handler runs (VERBATIM_MAX_MESSAGE_BYTES).
+            ("grpc.max_receive_message_length", self.config.max_message_bytes),
+        ], maximum_concurrent_rpcs=self.config.max_concurrent_rpcs or None)  # beyond it RESOURCE_EXHAUSTED
         limits = RequestLimits(max_comments=self.config.max_comments_per_request,
-                               max_text_chars=self.config.max_text_chars)
+                               max_text_chars=self.config.max_text_chars,
+                               max_corrections=self.config.max_corrections_per_request,
+                               max_tags_per_account=self.config.max_tags_per_account,
+                               max_keywords_per_tag=self.config.max_keywords_per_tag)
         servicer = VerbatimServicer(self.slot, self.batcher, limits, self.metrics, store=self.store,
                                     taxonomy_changed=self.reloader.refresh_taxonomies,
                                     corrections_stored=self.auto_retrain.corrections_stored
-                                    if self.auto_retrain else None)
+                                    if self.auto_retrain else None, store_calls=self.store_calls)
         pb_grpc.add_VerbatimServicer_to_server(servicer, server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
         reflection.enable_server_reflection(
@@ -102,7 +120,8 @@ class VerbatimServer:
         await self.reloader.refresh_taxonomies()  # a model handed in serves the store's taxonomies too
         await self._set_health(SERVING if self.slot.loaded else NOT_SERVING)
         try:
-            port = server.add_insecure_port(self.config.address)
+            port = (server.add_secure_port(self.config.address, self._credentials) if self._credentials is not None
+                    else server.add_insecure_port(self.config.address))
         except RuntimeError as exc:
             raise ServerStartError(f"cannot listen on {self.config.address}: {exc}") from None
         if port == 0:
@@ -134,6 +153,7 @@ class VerbatimServer:
         if not await self.batcher.drain(timeout=grace):
             logger.warning("batcher still busy after %ss; failing the remaining comments", grace)
         await self.batcher.close()
+        self.store_calls.shutdown()
         self.metrics.stop_http()
 
     def _on_swap(self, new: Predictor, old: Predictor | None) -> None:
@@ -186,7 +206,7 @@ async def run(config: ServiceConfig, load: Loader) -> int:
     try:
         store = await asyncio.to_thread(Store, config.store_url)
     except (StoreError, SQLAlchemyError, OSError) as exc:  # a SchemaError too: an operator must act
-        logger.error("cannot open the store %s (VERBATIM_STORE_URL): %s", _masked(config.store_url), exc)
+        logger.error("cannot open the store %s (VERBATIM_STORE_URL): %s", masked_url(config.store_url), exc)
         return 1
     try:
         return await _serve(config, store, Registry(config.registry), load, stop)
@@ -195,10 +215,10 @@ async def run(config: ServiceConfig, load: Loader) -> int:
 
 
 async def _serve(config: ServiceConfig, store: Store, registry: Registry, load: Loader, stop: asyncio.Event) -> int:
-    server = VerbatimServer(config, store=store, registry=registry, load=load)
     try:
+        server = VerbatimServer(config, store=store, registry=registry, load=load)
         await server.start()
-    except ServerStartError as exc:
+    except (ServerStartError, ConfigError) as exc:
         logger.error("%s", exc)
         return 1
     logger.info("listening on %s (metrics on port %s, store %s), loading the model", server.address,
@@ -223,10 +243,3 @@ async def _serve(config: ServiceConfig, store: Store, registry: Registry, load: 
     await server.stop()
     logger.info("stopped")
     return 0
-
-
-def _masked(url: str) -> str:
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # not even a URL; the error says so
-        return "(unparsable URL)"

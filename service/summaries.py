@@ -103,7 +103,7 @@ class StreamSummary:
 
     async def _submit(self, responses: list[IncomingResponse]) -> _Chunk:
         texts = [incoming.response.text or "" for incoming in responses]
-        token_ids = self._predictor.encode(texts)
+        token_ids = await asyncio.to_thread(self._predictor.encode, texts)  # off the loop: up to 256 x 5,000 chars
         account = self._request.account_id
         while True:
             items = [WorkItem(text, account, ids, self._predictor, self._deadline)

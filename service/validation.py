@@ -20,9 +20,18 @@ MAX_ID_CHARS = 256
 
 @dataclass(frozen=True)
 class RequestLimits:
+    """The per-request limits of ServiceConfig; None (the default) for the optional ones means unbounded."""
+
     max_comments: int
     max_text_chars: int
     max_id_chars: int = MAX_ID_CHARS
+    max_corrections: int | None = None  # None: the same as max_comments
+    max_tags_per_account: int | None = None
+    max_keywords_per_tag: int | None = None
+
+    @property
+    def corrections(self) -> int:
+        return self.max_comments if self.max_corrections is None else self.max_corrections
 
 
 def validate_classify(request: ClassifyRequest, limits: RequestLimits, taxonomies: Mapping[str, Taxonomy]) -> None:
@@ -80,19 +89,29 @@ def _check_options(request: ClassifyRequest, taxonomy: Taxonomy) -> None:
 
 
 def validate_corrections(texts: Sequence[str], limits: RequestLimits) -> None:
-    """Bound a SubmitCorrections request like a ClassifyComments one: the same caps on count and text
-    length (the store checks each correction's content)."""
-    if len(texts) > limits.max_comments:
-        raise InvalidArgument("corrections", f"{len(texts)} corrections, the limit is {limits.max_comments} "
+    """Bound a SubmitCorrections request: its own cap on the count (max_corrections), the comments' cap on
+    text length (the store checks each correction's content)."""
+    if len(texts) > limits.corrections:
+        raise InvalidArgument("corrections", f"{len(texts)} corrections, the limit is {limits.corrections} "
                                              "per request")
     for i, text in enumerate(texts):
         check_text_length(f"corrections[{i}].text", text, limits)
 
 
-def validate_put_tags(count: int) -> None:
-    """A PutTags without tags would create an account with an empty taxonomy."""
+def validate_put_tags(keyword_counts: Sequence[int], limits: RequestLimits) -> None:
+    """Bound a PutTags request, given each tag's number of keywords: at least one tag (none would create an
+    account with an empty taxonomy), at most max_tags_per_account (the store checks the resulting taxonomy
+    against it too), and at most max_keywords_per_tag keywords each."""
+    count = len(keyword_counts)
     if count == 0:
         raise InvalidArgument("tags", "no tags; send at least one")
+    if limits.max_tags_per_account is not None and count > limits.max_tags_per_account:
+        raise InvalidArgument("tags", f"{count} tags, the limit is {limits.max_tags_per_account} per account")
+    if limits.max_keywords_per_tag is not None:
+        for i, keywords in enumerate(keyword_counts):
+            if keywords > limits.max_keywords_per_tag:
+                raise InvalidArgument(f"tags[{i}].keywords", f"{keywords} keywords, the limit is "
+                                                             f"{limits.max_keywords_per_tag} per tag")
 
 
 def validate_summary_batch(first_index: int, texts: Sequence[str], limits: RequestLimits) -> None:

@@ -23,7 +23,10 @@ class Correction:
     `tag` is empty, and `action` None, for a sentiment-only correction. `sentiment`, when set,
     relabels the comment. `time` is when the person made the correction and must be
     timezone-aware; the latest correction of a (comment, tag) wins. The store does not
-    resolve an empty account to the default one: the caller does.
+    resolve an empty account to the default one: the caller does. `key_name` is the name of
+    the API key that submitted it (None when the server ran without authentication); it is a
+    record of who sent it, not part of what it says, so a resubmission by another key is a
+    duplicate, not a conflict.
     """
 
     correction_id: str
@@ -36,6 +39,7 @@ class Correction:
     sentiment: str | None
     actor: str
     time: datetime
+    key_name: str | None = None
 
     @property
     def sentiment_only(self) -> bool:
@@ -54,6 +58,8 @@ def validate_correction(correction: Correction, where: str = "correction") -> No
             raise InvalidCorrection(f"{where}.{name}", problem)
     if not isinstance(c.text, str) or not c.text.strip():
         raise InvalidCorrection(f"{where}.text", "must not be empty: the text is the training example")
+    if c.key_name is not None and (not isinstance(c.key_name, str) or len(c.key_name) > MAX_NAME_LENGTH):
+        raise InvalidCorrection(f"{where}.key_name", f"must be a string of at most {MAX_NAME_LENGTH} characters")
     if not isinstance(c.actor, str) or len(c.actor) > MAX_NAME_LENGTH:
         raise InvalidCorrection(f"{where}.actor", f"must be a string of at most {MAX_NAME_LENGTH} characters")
     for name in ("text", "actor"):
@@ -84,8 +90,13 @@ def validate_correction(correction: Correction, where: str = "correction") -> No
 
 
 def differing_fields(a: Correction, b: Correction) -> list[str]:
-    """Names of the fields in which two corrections differ; empty when they are the same."""
-    return [f.name for f in fields(Correction) if getattr(a, f.name) != getattr(b, f.name)]
+    """Names of the fields in which two corrections differ; empty when they are the same.
+    The submitting key is not compared: it records who sent the correction, not what it says."""
+    return [f.name for f in fields(Correction)
+            if f.name not in _PROVENANCE and getattr(a, f.name) != getattr(b, f.name)]
+
+
+_PROVENANCE = frozenset({"key_name"})
 
 
 class Outcome(str, Enum):

@@ -9,13 +9,15 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 
 from verbatim.store.errors import StoreError
 
 DEFAULT_STORE_URL = "sqlite:///var/verbatim.db"
 STORE_URL_ENV = "VERBATIM_STORE_URL"
 SQLITE_BUSY_TIMEOUT_S = 30.0
+PG_CONNECT_TIMEOUT_S = 3  # seconds; libpq counts whole seconds (at least 2)
+PG_POOL_TIMEOUT_S = 5.0  # waiting for a pooled connection when every one is in use
 # An execution option: connections of a writing call take SQLite's write lock at BEGIN.
 WRITE = "verbatim_write"
 
@@ -25,15 +27,30 @@ def store_url_from_env() -> str:
     return os.environ.get(STORE_URL_ENV) or DEFAULT_STORE_URL
 
 
+def masked_url(url: str | URL) -> str:
+    """`url` fit for a log line or a message: its password masked (`***`)."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not even a URL; whoever reports it says so
+        return "(unparsable URL)"
+
+
 def create_store_engine(url: str) -> Engine:
     """An engine for `url`. For SQLite it creates the file's directory and sets WAL,
-    synchronous=FULL, foreign keys and a busy timeout on every connection."""
+    synchronous=FULL, foreign keys and a busy timeout on every connection.
+
+    Errors never carry their bound parameters (`hide_parameters`): those are comment texts,
+    which must not reach a log line or a caller through an exception's message."""
     parsed = make_url(url)
     backend = parsed.get_backend_name()
     if backend == "sqlite":
         return _sqlite_engine(url)
     if backend == "postgresql":
-        return create_engine(url, pool_pre_ping=True)
+        # A database that does not answer (stopped, unreachable) must fail a call within seconds, as
+        # UNAVAILABLE, not hang it: libpq's connect timeout unless the URL sets one, and a bounded pool wait.
+        timeout = {} if "connect_timeout" in parsed.query else {"connect_timeout": PG_CONNECT_TIMEOUT_S}
+        return create_engine(url, pool_pre_ping=True, hide_parameters=True, pool_timeout=PG_POOL_TIMEOUT_S,
+                             connect_args=timeout)
     raise StoreError(f"{STORE_URL_ENV}: unsupported database {backend!r} in {parsed.render_as_string()!r}; "
                      f"use sqlite:///path or postgresql+psycopg://...")
 
@@ -44,7 +61,8 @@ def _sqlite_engine(url: str) -> Engine:
         # Each pooled connection would see its own empty database.
         raise StoreError(f"{STORE_URL_ENV}: an in-memory SQLite store is not supported; give a file path")
     Path(database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False})
+    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False},
+                           hide_parameters=True)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:

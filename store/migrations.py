@@ -68,9 +68,15 @@ def _v2_correction_indexes(connection: Connection) -> None:
     Index("ix_corrections_account_comment", corrections.c.account_id, corrections.c.comment_id).create(connection)
 
 
+def _v3_correction_key_name(connection: Connection) -> None:
+    # Nullable: corrections stored before keys existed, or by a server without authentication, have none.
+    connection.execute(text("ALTER TABLE corrections ADD COLUMN key_name VARCHAR(255)"))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "accounts, tags and corrections", _v1_tables),
     Migration(2, "indexes for per-account reads of corrections (retraining, cursors)", _v2_correction_indexes),
+    Migration(3, "the name of the API key that submitted each correction", _v3_correction_key_name),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 _OWN_TABLES = {"accounts", "tags", "corrections"}

@@ -93,6 +93,7 @@ class CorrectionRow(Base):
     predicted_by_model: Mapped[bool] = mapped_column(Boolean, nullable=False)
     sentiment: Mapped[str | None] = mapped_column(String(16), nullable=True)
     actor: Mapped[str] = mapped_column(NAME, nullable=False)
+    key_name: Mapped[str | None] = mapped_column(NAME, nullable=True)  # the API key that submitted it
     time: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     __table_args__ = (
@@ -108,11 +109,11 @@ class CorrectionRow(Base):
                           comment_id=self.comment_id, text=self.text, tag=self.tag,
                           action=Action(self.action) if self.action is not None else None,
                           predicted_by_model=self.predicted_by_model, sentiment=self.sentiment,
-                          actor=self.actor, time=self.time)
+                          actor=self.actor, time=self.time, key_name=self.key_name)
 
     @staticmethod
     def values(c: Correction, received_at: datetime) -> dict[str, Any]:
         return {"correction_id": c.correction_id, "account_id": c.account_id, "comment_id": c.comment_id,
                 "text": c.text, "tag": c.tag, "action": c.action.value if c.action is not None else None,
                 "predicted_by_model": c.predicted_by_model, "sentiment": c.sentiment, "actor": c.actor,
-                "time": c.time, "received_at": received_at}
+                "key_name": c.key_name, "time": c.time, "received_at": received_at}

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from verbatim.models.taxonomy import DEFAULT_ACCOUNT, DEFAULT_TAXONOMY, Tag, Taxonomy
 from verbatim.store.corrections import Correction, Outcome, SubmitResult, differing_fields, validate_correction
-from verbatim.store.engine import WRITE, create_store_engine, store_url_from_env
+from verbatim.store.engine import WRITE, create_store_engine, masked_url, store_url_from_env
 from verbatim.store.errors import CorrectionConflict, InvalidInput, TagHasChildren, UnknownAccount, UnknownTag
 from verbatim.store.labels import CommentLabels, fold_labels
 from verbatim.store.migrations import migrate
@@ -58,7 +58,7 @@ class Store:
     @property
     def url(self) -> str:
         """The database URL, with any password masked."""
-        return self._url.render_as_string(hide_password=True)
+        return masked_url(self._url)
 
     @property
     def dialect(self) -> str:
@@ -91,11 +91,12 @@ class Store:
             self._require_account(session, account)
             return Taxonomy(tuple(row.to_tag() for row in self._tag_rows(session, account)))
 
-    def put_tags(self, account: str, tags: Sequence[Tag]) -> Taxonomy:
+    def put_tags(self, account: str, tags: Sequence[Tag], *, max_tags: int | None = None) -> Taxonomy:
         """Create or replace tags by name, creating the account if it is new.
 
         The whole resulting taxonomy is validated before anything is written: a missing
-        parent, a cycle or a name given twice raises InvalidTaxonomy and changes nothing.
+        parent, a cycle or a name given twice raises InvalidTaxonomy, and more than `max_tags`
+        tags (None: no limit) raises InvalidInput, and both change nothing.
         Returns the account's taxonomy after the change.
         """
         check_name("account_id", account)
@@ -106,6 +107,9 @@ class Store:
             rows = {row.name: row for row in self._tag_rows(session, account)}
             merged = {name: row.to_tag() for name, row in rows.items()}
             merged.update((tag.name, tag) for tag in incoming)
+            if max_tags is not None and len(merged) > max_tags:
+                raise InvalidInput("tags", f"account {account!r} would have {len(merged)} tags, the limit is "
+                                           f"{max_tags} per account")
             taxonomy = validated_taxonomy(account, merged.values())
             position = max((row.position for row in rows.values()), default=-1) + 1
             for tag in incoming:

@@ -30,11 +30,14 @@ def free_port() -> int:
 @contextmanager
 def verbatim_serve(registry: Path, store_url: str, log: Path,
                    **settings: str) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
-    """`verbatim serve` on a free loopback port, SERVING; `settings` add VERBATIM_* variables."""
+    """`verbatim serve` on a free loopback port, SERVING; `settings` add VERBATIM_* variables.
+    Without api_keys or api_keys_file among them, the server runs without authentication."""
     port = free_port()
     env = os.environ | {"HF_HUB_OFFLINE": "1", "VERBATIM_HOST": "127.0.0.1", "VERBATIM_PORT": str(port),
                         "VERBATIM_METRICS_PORT": "0", "VERBATIM_REGISTRY": str(registry),
                         "VERBATIM_STORE_URL": store_url, "VERBATIM_THREADS": "1", "VERBATIM_RELOAD_S": "1"}
+    if not {"api_keys", "api_keys_file"} & set(settings):
+        env["VERBATIM_INSECURE_NO_AUTH"] = "1"
     env |= {f"VERBATIM_{name.upper()}": value for name, value in settings.items()}
     with open(log, "ab") as out:
         process = subprocess.Popen([*verbatim_command(), "serve"], env=env, stdout=out, stderr=subprocess.STDOUT)

@@ -24,12 +24,15 @@ from packaging.requirements import Requirement
 from sqlalchemy.engine import make_url
 
 from verbatim.models.registry import Registry
+from verbatim.service.auth import key_line
 from verbatim.service.config import ServiceConfig
 
 REPO = Path(__file__).resolve().parents[1]
 CONSTRAINTS = REPO / "requirements" / "runtime.txt"
 VOLUME = "/var/lib/verbatim"
 CPU_INDEX = "--index-url https://download.pytorch.org/whl/cpu"
+
+DOCKER_KEY = "vbk_docker-test-key"
 
 
 @dataclass(frozen=True)
@@ -280,7 +283,9 @@ def test_builder_install_lines_make_a_virtualenv_that_serves_and_passes_the_heal
     runtime = {k: v for k, v in os.environ.items() if not k.startswith("VERBATIM_")} | env("runtime") | {
         "PATH": f"{venv / 'bin'}:{os.environ['PATH']}", "VERBATIM_REGISTRY": str(registry),
         "VERBATIM_STORE_URL": f"sqlite:///{tmp_path / 'verbatim.db'}", "VERBATIM_PORT": str(port),
-        "VERBATIM_METRICS_PORT": str(free_port())}
+        "VERBATIM_METRICS_PORT": str(free_port()),
+        # The image has no keys and no insecure default: the operator brings keys, and the CLI sends one.
+        "VERBATIM_API_KEYS": key_line("docker-test", DOCKER_KEY, None), "VERBATIM_API_KEY": DOCKER_KEY}
     (entrypoint,), (cmd,) = only("runtime", "ENTRYPOINT"), only("runtime", "CMD")
     argv = exec_form(entrypoint) + exec_form(cmd)
     assert shutil.which(argv[0], path=runtime["PATH"]) == str(venv / "bin" / argv[0])

@@ -62,9 +62,10 @@ def server(real_registry: Path, tmp_path: Path) -> Iterator[tuple[subprocess.Pop
     log = tmp_path / "serve.log"
     env = os.environ | {"HF_HUB_OFFLINE": "1", "VERBATIM_HOST": "127.0.0.1", "VERBATIM_PORT": str(port),
                         "VERBATIM_REGISTRY": str(real_registry), "VERBATIM_GRACE_S": str(GRACE_S),
-                        "VERBATIM_METRICS_PORT": "0",  # 9100 may be taken (e.g. by node_exporter)
+                        "VERBATIM_METRICS_PORT": "0",  # the default port may be taken (another server)
                         # The store is the source of the served taxonomies: a fresh one, not var/verbatim.db.
-                        "VERBATIM_STORE_URL": f"sqlite:///{tmp_path / 'store.db'}"}
+                        "VERBATIM_STORE_URL": f"sqlite:///{tmp_path / 'store.db'}",
+                        "VERBATIM_INSECURE_NO_AUTH": "1"}  # keys are tested in tests/test_tls_e2e.py
     with open(log, "wb") as out:
         process = subprocess.Popen([*verbatim_command(), "serve"], env=env, stdout=out, stderr=subprocess.STDOUT)
     try:

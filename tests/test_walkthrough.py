@@ -69,6 +69,8 @@ def test_readme_walkthrough_runs_as_written(tiny_registry: Registry, tmp_path: P
         stored = store.corrections()
     assert sorted(c.correction_id for c in stored) == \
         sorted(row.split(",", 1)[0] for row in csv_rows(script, "corrections.csv"))
+    # ...each recorded with the name of the key the walkthrough made.
+    assert {c.key_name for c in stored} == {"laptop"}
 
     # retrain promoted a new version, `registry list` starred it, rollback brought the first back.
     events = [(e["action"], e["version"]) for e in registry.history()]

@@ -164,6 +164,7 @@ def _retrain_on_rank_0(args: argparse.Namespace, config: RetrainConfig, runtime:
 
     from verbatim.models.registry import Registry
     from verbatim.store import Store, StoreError, store_url_from_env
+    from verbatim.store.engine import masked_url
     from verbatim.training.lock import LockBusy
     from verbatim.training.retrain import RetrainError, retrain
     from verbatim.training.retrain_ranks import Leader
@@ -176,7 +177,7 @@ def _retrain_on_rank_0(args: argparse.Namespace, config: RetrainConfig, runtime:
         return _fail(f"--store-url: {exc}")
     except (SQLAlchemyError, ImportError, OSError) as exc:  # unreachable server, bad credentials, no driver
         Leader(runtime).release()
-        return _fail(f"--store-url: cannot open the store at {url!r}: {exc}")
+        return _fail(f"--store-url: cannot open the store at {masked_url(url)!r}: {exc}")
     registry = Registry(registry_path(args.registry))
     try:
         with store:

@@ -11,6 +11,8 @@ from types import TracebackType
 from typing import Self
 
 EMPTY_LOCK_GRACE_S = 30.0
+RETRAIN_LOCK_FILE = "retrain.lock"
+"""In the registry's root: held by a retrain, by a replica training the first champion, and by a prune."""
 
 
 class LockBusy(RuntimeError):

@@ -20,6 +20,7 @@ from verbatim.models.encoder import load_base_encoder
 from verbatim.models.labels import LabelSpace
 from verbatim.models.predictor import Predictor
 from verbatim.models.registry import REPORTS_DIR, ChampionChanged, Registry, RegistryError, new_version
+from verbatim.models.retention import prune as prune_registry
 from verbatim.models.taxonomy import DEFAULT_ACCOUNT
 from verbatim.store import Store
 from verbatim.training.config import TrainingConfig
@@ -30,14 +31,14 @@ from verbatim.training.heads_only import (EmbeddingCache, HeadsConfig, lookup_ar
                                           train_heads, tune_heads)
 from verbatim.training.holdout import HoldoutConfig, Splits, build_splits, dataset_counts
 from verbatim.training.lineage import Learned, learned_from, read_learned, unseen, write_learned
-from verbatim.training.lock import RetrainLock, remove_leftovers
+from verbatim.training.lock import RETRAIN_LOCK_FILE, RetrainLock, remove_leftovers
 from verbatim.training.retrain_ranks import FULL, HEADS_ONLY, Leader, Plan, embed_together
 from verbatim.training.retrain_report import MIN_GATE_COMMENTS, Decision, RetrainReport, gate_checks
 from verbatim.training.train import EncoderFactory, train
 from verbatim.training.warm_start import artifact_encoder, freezing
 
 CACHE_DIR = "cache"
-LOCK_FILE = "retrain.lock"
+LOCK_FILE = RETRAIN_LOCK_FILE
 # Fine-tuning continues from the champion's encoder, every layer trainable. Chosen on seed +
 # SemEval restaurants (80% as corrections, 3,464 training comments; micro-F1 on the other
 # 20%) on the idle 2-core machine: 3 epochs with the lowest 3 layers frozen 0.844 (129 s of
@@ -125,6 +126,7 @@ def _retrain(store: Store, registry: Registry, config: RetrainConfig, progress: 
                 print(f"retrain: could not write the failure report: {write_error}", file=sys.stderr)
             raise
         _finish(report, registry)
+        prune_after_retrain(registry)
         return report
 
 
@@ -347,3 +349,15 @@ class _Clock:
         if self.progress:
             print(f"retrain: {step} {report.durations_s[step]:.1f} s" + (f" ({detail})" if detail else ""),
                   file=sys.stderr)
+
+
+def prune_after_retrain(registry: Registry) -> None:
+    """Retention (models.retention) under the lock this run holds; a failure to prune fails nothing."""
+    try:
+        pruned = prune_registry(registry)
+    except OSError as exc:
+        print(f"retrain: could not prune the registry: {exc}", file=sys.stderr)
+        return
+    if pruned.versions or pruned.reports:
+        print(f"retrain: pruned {len(pruned.versions)} old versions and {len(pruned.reports)} old reports",
+              file=sys.stderr)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from enum import Enum
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from verbatim.models.registry import REPORTS_DIR, atomic_write
+from verbatim.models.run_tally import record_run
 from verbatim.models.taxonomy import DEFAULT_ACCOUNT
 from verbatim.training.evaluate import Outcomes
 from verbatim.training.paired_bootstrap import Statistic, accuracy, delta_upper_bound, micro_f1
@@ -153,7 +155,9 @@ class RetrainReport:
         """`<root>/reports/<challenger or run id>.json` and `.md`, one pair per run; sets `paths`."""
         directory, name = root / REPORTS_DIR, self.challenger or self.run_id
         self.paths = {"json": str(directory / f"{name}.json"), "markdown": str(directory / f"{name}.md")}
-        atomic_write(Path(self.paths["json"]), json.dumps(self.to_json(), indent=2))
+        document = self.to_json()
+        record_run(root, document, time.time())  # first: a registry without a tally counts the older reports
+        atomic_write(Path(self.paths["json"]), json.dumps(document, indent=2))
         atomic_write(Path(self.paths["markdown"]), render_markdown(self))
 
 

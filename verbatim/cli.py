@@ -10,7 +10,7 @@ import os
 import sys
 from pathlib import Path
 
-from verbatim import cli_classify, cli_correct, cli_registry, cli_report, cli_tags
+from verbatim import cli_classify, cli_correct, cli_keys, cli_registry, cli_report, cli_tags
 from verbatim.cli_common import add_debug_argument, describe, user_errors
 from verbatim.models.backend_names import BACKENDS, DEFAULT_BACKEND
 from verbatim.models.registry import DEFAULT_REGISTRY, REGISTRY_ENV, registry_path
@@ -71,10 +71,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from verbatim.models.loading import load_predictor
     from verbatim.models.registry import Registry, RegistryError
     from verbatim.service.config import ConfigError, ServiceConfig
+    from verbatim.service.auth import load_keyring
     from verbatim.service.server import run
+    from verbatim.service.tls import server_credentials
 
     try:
         config = ServiceConfig.from_sources({name: getattr(args, name) for name in _service_settings()})
+        # Keys and certificates are read now, so a missing file fails in one line before any training.
+        load_keyring(config)
+        server_credentials(config)
     except ConfigError as exc:
         return _fail(str(exc))
     if config.backend == "torch":
@@ -90,10 +95,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return _fail(f"the registry's champion is broken: {exc}")
     if champion is None:
         from verbatim.training.default_model import train_default_model
+        from verbatim.training.first_champion import ensure_champion
 
-        print(f"no champion in {registry.root}: training the default model first (takes minutes)", file=sys.stderr)
-        try:
-            train_default_model(registry)
+        try:  # one replica trains; the others sharing the registry wait for its champion
+            ensure_champion(registry, train_default_model)
         except KeyboardInterrupt:
             return _fail("training interrupted; nothing was promoted")
     # The champion, and every later one the server reloads, runs on the configured backend.
@@ -161,6 +166,21 @@ def cmd_bench_summaries(args: argparse.Namespace) -> int:
     return 0
 
 
+_SWITCHES = frozenset({"insecure_no_auth"})  # serve settings given as a bare --flag
+
+
+def cmd_bench_soak(args: argparse.Namespace) -> int:
+    from verbatim.bench.soak import SoakConfig, format_table, run
+
+    try:
+        report = run(SoakConfig(registry_path(args.registry), minutes=args.minutes, fraction=args.fraction,
+                                seed=args.seed))
+    except (RuntimeError, ValueError) as exc:
+        return _fail(str(exc))
+    print(json.dumps(report, indent=2) if args.json else format_table(report))
+    return 0
+
+
 def _service_settings() -> list[str]:
     from verbatim.service.config import ServiceConfig
 
@@ -201,13 +221,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser("serve", help="serve the registry's champion over gRPC (trains one first if none)")
     for setting in dataclasses.fields(ServiceConfig):
+        flag = "--" + setting.name.replace("_", "-")
+        if setting.name in _SWITCHES:  # a bare flag; its variable takes true/false as usual
+            serve.add_argument(flag, dest=setting.name, action="store_const", const="true",
+                               help=f"env VERBATIM_{setting.name.upper()}=1, default off")
+            continue
         # Strings on purpose: ServiceConfig parses and checks flags and env vars alike.
-        serve.add_argument("--" + setting.name.replace("_", "-"), dest=setting.name, metavar="VALUE",
+        serve.add_argument(flag, dest=setting.name, metavar="VALUE",
                            help=f"env VERBATIM_{setting.name.upper()}, default {setting.default}")
     serve.set_defaults(func=cmd_serve)
 
     # Through a running server, on the light client (clients/python); and the registry on disk.
-    for module in (cli_classify, cli_correct, cli_tags, cli_registry, cli_report):
+    for module in (cli_classify, cli_correct, cli_tags, cli_registry, cli_report, cli_keys):
         module.add_parser(sub)
 
     bench = sub.add_parser("bench", help="benchmarks").add_subparsers(dest="bench", required=True)
@@ -242,6 +267,15 @@ def build_parser() -> argparse.ArgumentParser:
     bench_summaries.add_argument("--seed", type=int, default=0, help="seed of the synthetic responses")
     bench_summaries.add_argument("--json", action="store_true", help="print the report as one JSON object")
     bench_summaries.set_defaults(func=cmd_bench_summaries)
+    bench_soak = bench.add_parser("soak", help="hold 70%% of the measured peak with mixed RPCs for N minutes: "
+                                               "error rate, p99 per minute, RSS drift, corrections kept")
+    bench_soak.add_argument("--registry", help="registry whose champion the server loads, only read (env "
+                                               f"{REGISTRY_ENV}, default {DEFAULT_REGISTRY})")
+    bench_soak.add_argument("--minutes", type=float, default=10.0, help="how long to hold the load (default 10)")
+    bench_soak.add_argument("--fraction", type=float, default=0.7, help="of the measured peak (default 0.7)")
+    bench_soak.add_argument("--seed", type=int, default=0, help="seed of the arrivals")
+    bench_soak.add_argument("--json", action="store_true", help="print the report as one JSON object")
+    bench_soak.set_defaults(func=cmd_bench_soak)
     for command in sub.choices.values():
         add_debug_argument(command)
     return parser

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -45,8 +46,30 @@ def server_arguments() -> argparse.ArgumentParser:
     parent.add_argument("--account", default="default", help="the account (default: default)")
     parent.add_argument("--timeout", type=positive_float, default=10.0,
                         help="seconds each request may take, retries included (default 10)")
+    add_security_arguments(parent)
     add_debug_argument(parent)
     return parent
+
+
+# Flag -> environment variable read when the flag is not given (the variable keeps the key out of `ps`).
+SECURITY_ENV = {"api_key": "VERBATIM_API_KEY", "ca_file": "VERBATIM_CA_FILE",
+                "client_cert": "VERBATIM_CLIENT_CERT", "client_key": "VERBATIM_CLIENT_KEY"}
+
+
+def add_security_arguments(parser: argparse.ArgumentParser) -> None:
+    """--api-key, --ca-file, --client-cert and --client-key, each defaulting to its SECURITY_ENV variable."""
+    parser.add_argument("--api-key", help="API key sent as `authorization: Bearer` (default: env VERBATIM_API_KEY; "
+                                          "the variable keeps it out of the process list)")
+    parser.add_argument("--ca-file", help="PEM CA that signed the server's certificate: connect with TLS "
+                                          "(default: env VERBATIM_CA_FILE; plaintext when neither is set)")
+    parser.add_argument("--client-cert", help="PEM client certificate, for a server that requires one (mTLS; "
+                                              "env VERBATIM_CLIENT_CERT)")
+    parser.add_argument("--client-key", help="PEM key of --client-cert (env VERBATIM_CLIENT_KEY)")
+
+
+def security_settings(args: argparse.Namespace) -> dict[str, str | None]:
+    """api_key, ca_file, client_cert and client_key: each flag, else its environment variable, else None."""
+    return {name: getattr(args, name, None) or os.environ.get(env) or None for name, env in SECURITY_ENV.items()}
 
 
 def positive_float(text: str) -> float:
@@ -69,7 +92,10 @@ def connect(args: argparse.Namespace) -> Client:
         from verbatim_client import Client
     except ImportError as exc:
         raise CliError(f"`verbatim {args.command}` needs the verbatim-client package: {INSTALL_CLIENT}") from exc
-    return Client(args.target or _local_target(), timeout=args.timeout)
+    try:
+        return Client(args.target or _local_target(), timeout=args.timeout, **security_settings(args))
+    except ValueError as exc:  # an unreadable --ca-file, a --client-cert without --client-key
+        raise CliError(str(exc)) from None
 
 
 def _local_target() -> str:

@@ -1,4 +1,4 @@
-"""`verbatim registry list|show VERSION|promote VERSION|rollback`: the model registry from the shell.
+"""`verbatim registry list|show VERSION|promote VERSION|rollback|prune`: the model registry from the shell.
 
 Reads each version's artifact.json only (no torch), so it answers at once. `promote` and
 `rollback` swap the champion pointer atomically (models.registry); a running server loads the
@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from verbatim.models.registry import DEFAULT_REGISTRY, REGISTRY_ENV, Registry, RegistryError, registry_path
+from verbatim.models.retention import KEEP_REPORTS, KEEP_VERSIONS, prune
+from verbatim.training.lock import RETRAIN_LOCK_FILE, LockBusy, RetrainLock
 
 META_FILE = "artifact.json"  # models.artifact.META_FILE, not imported: that module loads torch
 # (heading, key of headline(), width)
@@ -36,6 +38,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     promote = actions.add_parser("promote", parents=[common], help="make VERSION the champion (atomic)")
     promote.add_argument("version")
     actions.add_parser("rollback", parents=[common], help="make the previous champion the champion again (atomic)")
+    prune = actions.add_parser("prune", parents=[common],
+                               help="delete old versions and reports; never the champion, its predecessor, "
+                                    "nor anything newer than the champion (also run after every retrain)")
+    prune.add_argument("--keep-versions", type=int, default=KEEP_VERSIONS,
+                       help=f"newest versions to keep besides those (default {KEEP_VERSIONS})")
+    prune.add_argument("--keep-reports", type=int, default=KEEP_REPORTS,
+                       help=f"newest retrain reports to keep (default {KEEP_REPORTS})")
+    prune.add_argument("--dry-run", action="store_true", help="say what would be deleted, delete nothing")
     registry.set_defaults(func=run)
 
 
@@ -152,7 +162,20 @@ def _rollback(registry: Registry, args: argparse.Namespace) -> int:
 
 
 _RELOAD_NOTE = " (a running server loads it within VERBATIM_RELOAD_S)"
-_ACTIONS = {"list": _list, "show": _show, "promote": _promote, "rollback": _rollback}
+def _prune(registry: Registry, args: argparse.Namespace) -> int:
+    try:
+        with RetrainLock(registry.root / RETRAIN_LOCK_FILE):  # no retrain publishes while versions go
+            pruned = prune(registry, args.keep_versions, args.keep_reports, dry_run=args.dry_run)
+    except LockBusy as exc:
+        raise RegistryError(f"{exc}; try again when it has finished") from None
+    verb = "would delete" if args.dry_run else "deleted"
+    print(f"{verb} {len(pruned.versions)} versions and {len(pruned.reports)} reports")
+    for version in pruned.versions:
+        print(f"  {version}")
+    return 0
+
+
+_ACTIONS = {"list": _list, "show": _show, "promote": _promote, "rollback": _rollback, "prune": _prune}
 
 
 def _meta(registry: Registry, version: str) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from tqdm import tqdm
 
 from verbatim.analytics import Granularity, InvalidInput, PeriodCounts, Summary, SummaryOptions, SurveyType
 from verbatim.analytics.period_names import FORMATS, PREVIOUS, NamedPeriod, parse_period, previous
-from verbatim.cli_common import CliError, positive_int
+from verbatim.cli_common import CliError, add_security_arguments, positive_int, security_settings
 from verbatim.models.registry import DEFAULT_REGISTRY, REGISTRY_ENV, registry_path
 from verbatim.report_input import FileResponse, count_rows, read_responses
 
@@ -63,6 +63,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--account", default="default", help="whose taxonomy tags the comments (default: default)")
     parser.add_argument("--title", help="the report's title (default: from the file name)")
     parser.add_argument("--target", help="classify with the server at host:port instead of in this process")
+    add_security_arguments(parser)
     parser.add_argument("--batch-size", type=positive_int, default=PER_MESSAGE,
                         help=f"with --target: responses per message, at most the server's per-request limit "
                              f"(default {PER_MESSAGE})")
@@ -173,7 +174,7 @@ def _remote(args: argparse.Namespace, rows: Iterator[FileResponse], period: Name
     result = summarize_remotely(args.target, args.account, rows, period=period.period if period else None,
                                 compare_to=prior.period if prior else None, segment_by=args.segment, tz_name=args.tz,
                                 options=options, timeout=args.timeout, per_message=args.batch_size,
-                                on_sent=bar.update)
+                                on_sent=bar.update, **security_settings(args))
     return Counted(result.summary, result.model_version, result.classified, result.given)
 
 

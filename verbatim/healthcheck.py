@@ -9,7 +9,9 @@ natively and does not need it.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from pathlib import Path
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -29,8 +31,11 @@ def default_target() -> str:
 
 
 def check(target: str, service: str = "", timeout_s: float = 3.0) -> bool:
-    """True if `target` answers Health.Check(`service`) with SERVING within `timeout_s`."""
-    with grpc.insecure_channel(target) as channel:
+    """True if `target` answers Health.Check(`service`) with SERVING within `timeout_s`; over TLS when
+    VERBATIM_CA_FILE is set (with VERBATIM_CLIENT_CERT and VERBATIM_CLIENT_KEY for an mTLS server)."""
+    credentials = _tls_credentials()
+    channel = grpc.secure_channel(target, credentials) if credentials else grpc.insecure_channel(target)
+    with channel:
         try:
             response = health_pb2_grpc.HealthStub(channel).Check(
                 health_pb2.HealthCheckRequest(service=service), timeout=timeout_s)
@@ -42,6 +47,14 @@ def check(target: str, service: str = "", timeout_s: float = 3.0) -> bool:
         print(f"verbatim healthcheck: {target}: {status}", file=sys.stderr)
         return False
     return True
+
+
+def _tls_credentials() -> grpc.ChannelCredentials | None:
+    files = {name: os.environ.get(f"VERBATIM_{name.upper()}") for name in ("ca_file", "client_cert", "client_key")}
+    if not files["ca_file"]:
+        return None
+    data = {name: Path(path).read_bytes() if path else None for name, path in files.items()}
+    return grpc.ssl_channel_credentials(data["ca_file"], data["client_key"], data["client_cert"])
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Iterator
 import grpc
 
 from verbatim.analytics import Period, SummaryOptions
-from verbatim.cli_common import CliError
+from verbatim.cli_common import INSTALL_CLIENT, CliError
 from verbatim.report_input import FileResponse
 from verbatim.service.summaries import SummaryResult
 from verbatim.service.summary_convert import survey_response_to_proto, summary_from_proto, summary_options_to_proto
@@ -21,8 +21,19 @@ _INDEX = re.compile(r"^responses\[(\d+)\]")
 def summarize_remotely(target: str, account: str, rows: Iterable[FileResponse], *, period: Period | None,
                        compare_to: Period | None, segment_by: str | None, tz_name: str, options: SummaryOptions,
                        timeout: float, per_message: int,
-                       on_sent: Callable[[int], object] = lambda n: None) -> SummaryResult:
-    """The summary the server at `target` makes of `rows` (untagged ones classified there)."""
+                       on_sent: Callable[[int], object] = lambda n: None, api_key: str | None = None,
+                       ca_file: str | None = None, client_cert: str | None = None,
+                       client_key: str | None = None) -> SummaryResult:
+    """The summary the server at `target` makes of `rows` (untagged ones classified there), sent with
+    `api_key`, over TLS when a CA or client certificate is given."""
+    try:
+        from verbatim_client.security import auth_metadata, tls_credentials
+    except ImportError as exc:
+        raise CliError(f"`verbatim report --target` needs the verbatim-client package: {INSTALL_CLIENT}") from exc
+    try:
+        metadata, credentials = auth_metadata(api_key), tls_credentials(ca_file, client_cert, client_key)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
     first = summary_options_to_proto(account, period=period, compare_to=compare_to, segment_by=segment_by,
                                      tz_name=tz_name, options=options)
     places: list[str] = []  # "FILE:LINE" of each response sent, to name the row of a refused one
@@ -41,9 +52,10 @@ def summarize_remotely(target: str, account: str, rows: Iterable[FileResponse], 
             yield pb.SummarizeResponsesRequest(options=None if sent_options else first, responses=chunk)
             on_sent(len(chunk))
 
-    with grpc.insecure_channel(target) as channel:
+    channel = grpc.secure_channel(target, credentials) if credentials is not None else grpc.insecure_channel(target)
+    with channel:
         try:
-            answer = pb_grpc.VerbatimStub(channel).SummarizeResponses(requests(), timeout=timeout)
+            answer = pb_grpc.VerbatimStub(channel).SummarizeResponses(requests(), timeout=timeout, metadata=metadata)
         except grpc.RpcError as error:
             raise CliError(_describe(error, target, places)) from None
     return SummaryResult(summary_from_proto(answer.summary), answer.model_version, answer.classified, answer.given)

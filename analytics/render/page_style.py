@@ -45,7 +45,8 @@ section.block { background: var(--card); border: 1px solid var(--line); border-r
                 padding: 20px 22px; margin-bottom: 24px; }
 section.block > .lead { color: var(--muted); max-width: 80ch; }
 figure { margin: 8px 0 16px; }
-figure svg { display: block; width: 100%; height: auto; max-width: 960px; }
+/* natural size (never scaled up, so every chart keeps the same type size), shrunk to fit */
+figure svg { display: block; height: auto; max-width: 100%; margin: 0 auto; }
 .pair { display: grid; gap: 24px; grid-template-columns: repeat(auto-fit, minmax(320px, 1fr)); }
 .scroll { overflow-x: auto; }
 table.data { border-collapse: collapse; width: 100%; font-size: 13.5px; font-variant-numeric: tabular-nums; }

@@ -24,6 +24,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
 @pytest.fixture(scope="module")
 def server(tiny_predictor: Predictor, store: Store) -> Iterator[Harness]:
     with serving(tiny_predictor, {"store": store}, max_comments_per_request=MAX_COMMENTS,
+                 max_corrections_per_request=MAX_COMMENTS,
                  max_text_chars=MAX_TEXT_CHARS, reload_s=0) as harness:
         yield harness
 

@@ -46,7 +46,8 @@ def served(tiny_registry: Registry, tmp_path_factory: pytest.TempPathFactory) ->
     port, tmp = free_port(), tmp_path_factory.mktemp("serve")
     env = os.environ | {"HF_HUB_OFFLINE": "1", "VERBATIM_HOST": "127.0.0.1", "VERBATIM_PORT": str(port),
                         "VERBATIM_REGISTRY": str(tiny_registry.root), "VERBATIM_BACKEND": "torch",
-                        "VERBATIM_METRICS_PORT": "0", "VERBATIM_STORE_URL": f"sqlite:///{tmp / 'store.db'}"}
+                        "VERBATIM_METRICS_PORT": "0", "VERBATIM_STORE_URL": f"sqlite:///{tmp / 'store.db'}",
+                        "VERBATIM_INSECURE_NO_AUTH": "1"}
     log = tmp / "serve.log"
     with open(log, "wb") as out:
         process = subprocess.Popen([sys.executable, "-m", "verbatim.cli", "serve"], env=env, stdout=out,

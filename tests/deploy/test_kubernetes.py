@@ -26,6 +26,7 @@ import yaml
 from sqlalchemy.engine import make_url
 
 from verbatim.cli import build_parser
+from verbatim.service.auth import load_keyring
 from verbatim.service.config import ENV_PREFIX, ServiceConfig
 from verbatim.service.server import HEALTH_SERVICES
 from verbatim.service.servicer import SERVICE_NAME
@@ -187,6 +188,16 @@ def test_deployment_settings_are_valid_and_consistent() -> None:
     assert pod["spec"]["terminationGracePeriodSeconds"] > config.grace_s
     # One inference thread per CPU of the limit, not per core of the node.
     assert config.threads == _quantity(container["resources"]["limits"]["cpu"])
+
+
+def test_api_keys_come_from_a_secret_and_parse() -> None:
+    _, _, container = _server()
+    keys = next(var for var in container["env"] if var["name"] == ENV_PREFIX + "API_KEYS")
+    assert "secretKeyRef" in keys["valueFrom"]
+    config = _config()
+    assert not config.insecure_no_auth
+    ring = load_keyring(config)  # ConfigError, naming the line, for a malformed one
+    assert ring is not None and ring.keys
 
 
 def test_store_is_the_shared_postgresql_from_the_secret() -> None:

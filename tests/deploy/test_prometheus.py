@@ -55,7 +55,7 @@ def test_promtool_check_config(tmp_path: Path) -> None:
     config = yaml_file(PROMETHEUS / "prometheus.yml")
     for job in config["scrape_configs"]:
         if job.pop("kubernetes_sd_configs", None) is not None:
-            job["static_configs"] = [{"targets": ["127.0.0.1:9100"]}]
+            job["static_configs"] = [{"targets": ["127.0.0.1:50052"]}]
     (tmp_path / "prometheus.yml").write_text(yaml.safe_dump(config))
     for rule_file in config["rule_files"]:
         (tmp_path / rule_file).write_text((PROMETHEUS / rule_file).read_text())

@@ -80,8 +80,10 @@ class Harness:
 
 
 def config(**overrides: Any) -> ServiceConfig:
+    # Without keys, authentication is off; tests/service/test_auth.py serves with keys.
+    no_keys = "api_keys" not in overrides and "api_keys_file" not in overrides
     return ServiceConfig(**({"host": "127.0.0.1", "port": 0, "metrics_port": 0, "threads": 1,
-                             "max_delay_ms": 2.0} | overrides))
+                             "max_delay_ms": 2.0, "insecure_no_auth": no_keys} | overrides))
 
 
 @contextmanager

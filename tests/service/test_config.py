@@ -100,3 +100,39 @@ def test_new_settings_are_checked_at_start_up() -> None:
         ServiceConfig.from_sources(env={"VERBATIM_RELOAD_S": "-1"})
     config = ServiceConfig.from_sources(env={"VERBATIM_STORE_URL": "sqlite:////tmp/x.db", "VERBATIM_METRICS_PORT": "0"})
     assert config.store_url == "sqlite:////tmp/x.db" and config.metrics_port == 0
+
+
+def test_security_settings_default_to_no_keys_no_tls_and_64_requests_per_key() -> None:
+    config = ServiceConfig.from_sources({}, env={})
+    assert (config.api_keys_file, config.api_keys, config.insecure_no_auth) == (None, None, False)
+    assert (config.tls_cert, config.tls_key, config.tls_client_ca) == (None, None, None)
+    assert config.max_concurrent_per_key == 64
+
+
+@pytest.mark.parametrize(("env", "expected"), [
+    ({"VERBATIM_TLS_CERT": "s.crt"}, "VERBATIM_TLS_CERT is set but VERBATIM_TLS_KEY is not"),
+    ({"VERBATIM_TLS_KEY": "s.key"}, "VERBATIM_TLS_KEY is set but VERBATIM_TLS_CERT is not"),
+    ({"VERBATIM_TLS_CLIENT_CA": "ca.crt"}, "VERBATIM_TLS_CLIENT_CA is set without VERBATIM_TLS_CERT"),
+    ({"VERBATIM_MAX_CONCURRENT_PER_KEY": "0"}, "VERBATIM_MAX_CONCURRENT_PER_KEY is '0': expected an integer"),
+    ({"VERBATIM_INSECURE_NO_AUTH": "maybe"}, "VERBATIM_INSECURE_NO_AUTH is 'maybe': expected true or false"),
+    ({"VERBATIM_API_KEYS_FILE": " "}, "VERBATIM_API_KEYS_FILE"),
+])
+def test_bad_security_settings_name_the_key(env: dict[str, str], expected: str) -> None:
+    with pytest.raises(ConfigError, match=expected):
+        ServiceConfig.from_sources({}, env=env)
+
+
+def test_insecure_no_auth_is_a_bare_flag_of_serve() -> None:
+    args = cli.build_parser().parse_args(["serve", "--insecure-no-auth"])
+    assert ServiceConfig.from_sources({"insecure_no_auth": args.insecure_no_auth}, env={}).insecure_no_auth
+    assert ServiceConfig.from_sources({}, env={"VERBATIM_INSECURE_NO_AUTH": "1"}).insecure_no_auth
+
+
+def test_serve_without_keys_stops_with_one_line_saying_how_to_fix_it(capsys: pytest.CaptureFixture[str],
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("VERBATIM_API_KEYS", "VERBATIM_API_KEYS_FILE", "VERBATIM_INSECURE_NO_AUTH"):
+        monkeypatch.delenv(name, raising=False)
+    assert cli.main(["serve"]) == 2
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith("verbatim: error: no API keys configured: set VERBATIM_API_KEYS_FILE")
+    assert "--insecure-no-auth" in line

@@ -35,7 +35,8 @@ def store(store_url: str) -> Iterator[Store]:
 
 @pytest.fixture(scope="module")
 def server(tiny_predictor: Predictor, store: Store) -> Iterator[Harness]:
-    with serving(tiny_predictor, {"store": store}, max_comments_per_request=5, max_text_chars=80) as harness:
+    with serving(tiny_predictor, {"store": store}, max_comments_per_request=5, max_corrections_per_request=5,
+                 max_text_chars=80) as harness:
         yield harness
 
 

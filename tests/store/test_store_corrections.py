@@ -43,6 +43,15 @@ def test_resubmitting_is_idempotent_and_counted(store: Store, make_correction: M
     assert store.count_corrections() == 4
 
 
+def test_the_submitting_key_is_kept_and_a_resubmission_by_another_key_is_a_duplicate(
+        store: Store, make_correction: Make) -> None:
+    first = replace(make_correction("c1"), key_name="crm-sync")
+    assert store.submit_corrections([first, make_correction("c2")]).accepted == 2
+    again = store.submit_corrections([replace(first, key_name="another-key")])
+    assert again.outcomes == (Outcome.DUPLICATE,)
+    assert [(c.correction_id, c.key_name) for c in store.corrections()] == [("c1", "crm-sync"), ("c2", None)]
+
+
 def test_the_same_id_twice_in_one_batch(store: Store, make_correction: Make) -> None:
     c = make_correction("c1")
     assert store.submit_corrections([c, c]).outcomes == (Outcome.STORED, Outcome.DUPLICATE)

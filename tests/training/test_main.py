@@ -67,3 +67,12 @@ def test_verbatim_retrain_delegates_to_the_same_job(tmp_path: Path, capsys: pyte
 
     assert verbatim_main(args(tmp_path, "--margin", "7")) == 2
     assert "--margin" in capsys.readouterr().err
+
+
+def test_an_unreachable_store_is_named_without_its_password(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    # Port 1 on loopback refuses at once: the connection fails after the URL was parsed.
+    url = "postgresql+psycopg://verbatim:s3cr3t-pw@127.0.0.1:1/verbatim"
+    assert main(["retrain", "--registry", str(tmp_path), "--store-url", url]) == 2
+    err = capsys.readouterr().err
+    assert "s3cr3t-pw" not in err
+    assert "verbatim:***@127.0.0.1:1/verbatim" in err

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 import grpc
@@ -18,6 +19,7 @@ from verbatim_client.client import DEFAULT_TARGET, DEFAULT_TIMEOUT
 from verbatim_client.errors import VerbatimError
 from verbatim_client.progress import progress as progress_display
 from verbatim_client.retry import Retrier, RetryBudget, RetryPolicy
+from verbatim_client.security import auth_metadata, tls_credentials
 from verbatim_client.types import (DEFAULT_ACCOUNT, ClassifiedComment, Comment, Correction, CorrectionResult,
                                    ModelInfo, Tag)
 
@@ -31,9 +33,14 @@ class AsyncClient:
     def __init__(self, target: str = DEFAULT_TARGET, *, timeout: float = DEFAULT_TIMEOUT,
                  retry: RetryPolicy | None = None, budget: RetryBudget | None = None,
                  credentials: grpc.ChannelCredentials | None = None,
-                 options: Sequence[tuple[str, Any]] = ()) -> None:
+                 options: Sequence[tuple[str, Any]] = (), api_key: str | None = None,
+                 ca_file: str | Path | None = None, client_cert: str | Path | None = None,
+                 client_key: str | Path | None = None) -> None:
         self.target, self.timeout = target, timeout
         self._retrier = Retrier(retry or RetryPolicy(), budget or RetryBudget())
+        self._metadata = auth_metadata(api_key)
+        if credentials is None:
+            credentials = tls_credentials(ca_file, client_cert, client_key)
         self._channel = (aio.secure_channel(target, credentials, options) if credentials is not None
                          else aio.insecure_channel(target, options))
         self._stub = pb_grpc.VerbatimStub(self._channel)
@@ -143,7 +150,8 @@ class AsyncClient:
         while True:
             attempts += 1
             try:
-                return await method(request, timeout=max(deadline - time.monotonic(), 0.001))
+                return await method(request, timeout=max(deadline - time.monotonic(), 0.001),
+                                          metadata=self._metadata)
             except aio.AioRpcError as exc:
                 wait = self._retrier.delay(exc.code(), attempts, deadline - time.monotonic())
                 if wait is None:

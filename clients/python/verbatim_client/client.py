@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from pathlib import Path
 from typing import Any
 
 import grpc
@@ -16,6 +17,7 @@ from verbatim_client.batching import DEFAULT_BATCH_SIZE, check_unique_ids, chunk
 from verbatim_client.errors import VerbatimError
 from verbatim_client.progress import progress as progress_display
 from verbatim_client.retry import Retrier, RetryBudget, RetryPolicy
+from verbatim_client.security import auth_metadata, tls_credentials
 from verbatim_client.types import (DEFAULT_ACCOUNT, ClassifiedComment, Comment, Correction, CorrectionResult,
                                    ModelInfo, Tag)
 
@@ -30,14 +32,23 @@ class Client:
     covers the retries too. UNAVAILABLE and RESOURCE_EXHAUSTED are retried with backoff per
     `retry`, within `budget` (pass one RetryBudget to several clients to share it); any other
     failure raises VerbatimError at once. Thread-safe; close it, or use it as a context manager.
+
+    `api_key` is sent as `authorization: Bearer <key>` on every call. `ca_file` (PEM of the CA
+    that signed the server's certificate) makes the channel TLS; `client_cert` and `client_key`
+    add this caller's certificate for an mTLS server. `credentials`, when given, replaces all three.
     """
 
     def __init__(self, target: str = DEFAULT_TARGET, *, timeout: float = DEFAULT_TIMEOUT,
                  retry: RetryPolicy | None = None, budget: RetryBudget | None = None,
                  credentials: grpc.ChannelCredentials | None = None,
-                 options: Sequence[tuple[str, Any]] = ()) -> None:
+                 options: Sequence[tuple[str, Any]] = (), api_key: str | None = None,
+                 ca_file: str | Path | None = None, client_cert: str | Path | None = None,
+                 client_key: str | Path | None = None) -> None:
         self.target, self.timeout = target, timeout
         self._retrier = Retrier(retry or RetryPolicy(), budget or RetryBudget())
+        self._metadata = auth_metadata(api_key)
+        if credentials is None:
+            credentials = tls_credentials(ca_file, client_cert, client_key)
         self._channel = (grpc.secure_channel(target, credentials, options) if credentials is not None
                          else grpc.insecure_channel(target, options))
         self._stub = pb_grpc.VerbatimStub(self._channel)
@@ -148,7 +159,8 @@ class Client:
         while True:
             attempts += 1
             try:
-                return method(request, timeout=max(deadline - time.monotonic(), 0.001))
+                return method(request, timeout=max(deadline - time.monotonic(), 0.001),
+                                    metadata=self._metadata)
             except grpc.RpcError as exc:
                 code, details = exc.code(), exc.details() or ""  # type: ignore[attr-defined]
                 wait = self._retrier.delay(code, attempts, deadline - time.monotonic())
