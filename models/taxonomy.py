@@ -87,35 +87,36 @@ class Taxonomy:
         return cls(tuple(Tag.from_dict(d) for d in data))
 
 
-def _tag(name: str, description: str, keywords: str = "", parent: str | None = None) -> Tag:
+def make_tag(name: str, description: str, keywords: str = "", parent: str | None = None) -> Tag:
+    """A tag whose keywords are written as one comma-separated string."""
     words = tuple(k.strip() for k in keywords.split(",") if k.strip())
     return Tag(name=name, parent=parent, description=description, keywords=words)
 
 
 DEFAULT_TAXONOMY = Taxonomy((
-    _tag("Bug", "Something is broken or behaves wrongly.",
+    make_tag("Bug", "Something is broken or behaves wrongly.",
          "issue, issues, crash, crashes, crashed, crashing, bug, bugs, buggy, error, errors, glitch, glitches, broken"),
-    _tag("Competition", "A competitor or alternative product is mentioned.",
+    make_tag("Competition", "A competitor or alternative product is mentioned.",
          "competitor, competitors, competition, switching to, switched from, alternative"),
-    _tag("Documentation", "Docs, help articles, guides, API reference.",
+    make_tag("Documentation", "Docs, help articles, guides, API reference.",
          "docs, documentation, article, articles, help article, help articles, faq, knowledge base, tutorial, tutorials"),
-    _tag("Feature request", "Asks for a capability the product lacks.",
+    make_tag("Feature request", "Asks for a capability the product lacks.",
          "wish, add, would like, would love, feature request"),
-    _tag("Implementation", "Setting the product up and rolling it out.",
+    make_tag("Implementation", "Setting the product up and rolling it out.",
          "implement, implementation, implementing, setup, set-up, set up, migration, onboarding process"),
-    _tag("Integrations", "Connecting to other software.",
+    make_tag("Integrations", "Connecting to other software.",
          "integration, integrations, integrate, integrates, integrated, webhook, webhooks, zapier"),
-    _tag("Slack", "The Slack integration.", "slack", parent="Integrations"),
-    _tag("Salesforce", "The Salesforce integration.", "salesforce, sfdc", parent="Integrations"),
-    _tag("HubSpot", "The HubSpot integration.", "hubspot", parent="Integrations"),
-    _tag("Zendesk", "The Zendesk integration.", "zendesk", parent="Integrations"),
-    _tag("Intercom", "The Intercom integration.", "intercom", parent="Integrations"),
-    _tag("Performance", "Speed, load times, uptime and outages.",
+    make_tag("Slack", "The Slack integration.", "slack", parent="Integrations"),
+    make_tag("Salesforce", "The Salesforce integration.", "salesforce, sfdc", parent="Integrations"),
+    make_tag("HubSpot", "The HubSpot integration.", "hubspot", parent="Integrations"),
+    make_tag("Zendesk", "The Zendesk integration.", "zendesk", parent="Integrations"),
+    make_tag("Intercom", "The Intercom integration.", "intercom", parent="Integrations"),
+    make_tag("Performance", "Speed, load times, uptime and outages.",
          "speed, slow, slowness, fast, uptime, downtime, outage, outages, lag, laggy, 404, timeout, timeouts"),
-    _tag("Price", "Cost, plans, billing amounts and value for money.",
+    make_tag("Price", "Cost, plans, billing amounts and value for money.",
          "cheap, expensive, promo, promotion, deal, price, pricing, price tag, cost, costs, overpriced"),
-    _tag("Support", "Interactions with the vendor's support and success staff.",
+    make_tag("Support", "Interactions with the vendor's support and success staff.",
          "support, onboarding, on-boarding, assistance, service, tech support, help, account manager"),
-    _tag("Usability", "Ease of use, UI and UX, navigation, learning curve.",
+    make_tag("Usability", "Ease of use, UI and UX, navigation, learning curve.",
          "easy to use, user friendly, user-friendly, intuitive, confusing, clunky, ui, ux, interface, navigation"),
 ))

@@ -43,7 +43,7 @@ class ServiceConfig:
     max_corrections_per_request: int = 256
     max_tags_per_account: int = 500  # PutTags refuses a change that would leave an account with more
     max_keywords_per_tag: int = 100
-    max_message_bytes: int = 8 << 20  # largest request message gRPC accepts; beyond it RESOURCE_EXHAUSTED
+    max_message_bytes: int = 8 << 20  # largest request message; beyond it INVALID_ARGUMENT naming this setting
     log_comment_text: bool = False  # debug log lines may quote comment text; never on by default
     grace_s: float = 10.0
     threads: int = 0  # torch intra-op threads; 0: every core

@@ -82,7 +82,14 @@ class ErrorMappingInterceptor(aio.ServerInterceptor):
     An unexpected error is logged with its traceback and a short reference that is
     also sent to the caller, so a support ticket can be matched to the log line
     without leaking internals. Streaming RPCs (health Watch, reflection) pass through.
+
+    It also parses each request itself, so a message over `max_message_bytes` is refused naming the
+    setting (INVALID_ARGUMENT: resending it as is cannot succeed). gRPC's own limit is set above it
+    (`grpc_receive_limit`) as the backstop for far larger messages.
     """
+
+    def __init__(self, max_message_bytes: int | None = None) -> None:
+        self._max_bytes = max_message_bytes
 
     async def intercept_service(
             self, continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
@@ -91,7 +98,7 @@ class ErrorMappingInterceptor(aio.ServerInterceptor):
         # The request is parsed inside the mapping, so bytes that are not a valid message get INVALID_ARGUMENT
         # (gRPC's own parse failure would answer UNKNOWN).
         return await wrap_single_answer(continuation, handler_call_details, lambda inner: _mapped(inner, method),
-                                 parse_inside=True)
+                                        parse_inside=True, max_bytes=self._max_bytes)
 
 
 def _mapped(inner: UnaryHandler, method: str) -> UnaryHandler:
@@ -163,11 +170,12 @@ def _measured(inner: UnaryHandler, rpc: str, metrics: RequestObserver) -> UnaryH
 
 async def wrap_single_answer(continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
                       handler_call_details: grpc.HandlerCallDetails,
-                      wrap: Callable[[UnaryHandler], UnaryHandler], parse_inside: bool = False) -> grpc.RpcMethodHandler:
+                             wrap: Callable[[UnaryHandler], UnaryHandler], parse_inside: bool = False,
+                             max_bytes: int | None = None) -> grpc.RpcMethodHandler:
     """The registered handler with its single answer wrapped: unary-unary, or stream-unary (whose first
     argument is the request iterator instead of the request). RPCs that stream answers (health Watch,
     reflection) pass through. With `parse_inside`, the wrapped handler gets the raw bytes and parses them
-    itself, raising InvalidArgument for bytes that are not a valid request."""
+    itself, raising InvalidArgument for bytes that are not a valid request or are over `max_bytes`."""
     handler = await continuation(handler_call_details)
     if handler is None:
         return handler
@@ -179,7 +187,8 @@ async def wrap_single_answer(continuation: Callable[[grpc.HandlerCallDetails], A
         return handler
     deserializer = handler.request_deserializer
     if parse_inside and deserializer is not None:
-        inner = (_parsing_unary if handler.unary_unary is not None else _parsing_stream)(inner, deserializer)
+        parse = _checked_parse(deserializer, max_bytes)
+        inner = (_parsing_unary if handler.unary_unary is not None else _parsing_stream)(inner, parse)
         deserializer = None  # identity: the bytes as they came
     return make(wrap(inner), request_deserializer=deserializer, response_serializer=handler.response_serializer)
 
@@ -202,8 +211,28 @@ def _parsing_stream(inner: UnaryHandler, parse: Callable[[bytes], Any]) -> Unary
     return call
 
 
+def grpc_receive_limit(max_message_bytes: int) -> int:
+    """gRPC's own receive limit: twice the setting, so messages up to there get the error naming it."""
+    return min(2 * max_message_bytes, 2**31 - 1)
+
+
+def _checked_parse(parse: Callable[[bytes], Any], max_bytes: int | None) -> Callable[[bytes], Any]:
+    if max_bytes is None:
+        return parse
+
+    def checked(raw: bytes) -> Any:
+        if len(raw) > max_bytes:
+            raise InvalidArgument("request", f"{len(raw)} bytes, the limit is {max_bytes} per message "
+                                             "(VERBATIM_MAX_MESSAGE_BYTES)")
+        return parse(raw)
+
+    return checked
+
+
 def _parse(parse: Callable[[bytes], Any], raw: bytes) -> Any:
     try:
         return parse(raw)
+    except InvalidArgument:
+        raise  # over the size limit: already says why
     except Exception as exc:  # DecodeError, or whatever else a deserializer raises on bad bytes
         raise InvalidArgument("request", f"not a valid message: {exc}") from None

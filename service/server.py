@@ -20,7 +20,7 @@ from verbatim.service.auth_interceptor import AuthInterceptor
 from verbatim.service.auto_retrain import AutoRetrain, quick_retrain_argv
 from verbatim.service.batcher import Batcher
 from verbatim.service.config import ConfigError, ServiceConfig
-from verbatim.service.interceptors import ErrorMappingInterceptor, MetricsInterceptor
+from verbatim.service.interceptors import ErrorMappingInterceptor, MetricsInterceptor, grpc_receive_limit
 from verbatim.service.metrics import Metrics
 from verbatim.service.model_slot import ModelSlot
 from verbatim.service.reload import Loader, Reloader
@@ -92,7 +92,8 @@ class VerbatimServer:
         torch.set_num_threads(self.config.torch_threads)
         # Metrics outermost, so it records the status the error mapping chose; auth inside the mapping,
         # which turns its refusals into UNAUTHENTICATED, PERMISSION_DENIED or RESOURCE_EXHAUSTED.
-        interceptors: list[aio.ServerInterceptor] = [MetricsInterceptor(self.metrics), ErrorMappingInterceptor()]
+        interceptors: list[aio.ServerInterceptor] = [MetricsInterceptor(self.metrics),
+                                                        ErrorMappingInterceptor(self.config.max_message_bytes)]
         if self.keyring is not None:
             interceptors.append(AuthInterceptor(self.keyring, self.config.max_concurrent_per_key, self.metrics))
         else:
@@ -100,8 +101,9 @@ class VerbatimServer:
                            "every account; configure API keys (VERBATIM_API_KEYS_FILE) outside a laptop or a test")
         server = aio.server(interceptors=interceptors, options=[
             ("grpc.so_reuseport", 0),  # a second server on a taken port must fail, not share it
-            # Beyond it gRPC answers RESOURCE_EXHAUSTED before any handler runs (VERBATIM_MAX_MESSAGE_BYTES).
-            ("grpc.max_receive_message_length", self.config.max_message_bytes),
+            # Up to twice VERBATIM_MAX_MESSAGE_BYTES the error mapping refuses a message naming the setting;
+            # beyond, gRPC answers RESOURCE_EXHAUSTED before any handler runs.
+            ("grpc.max_receive_message_length", grpc_receive_limit(self.config.max_message_bytes)),
         ], maximum_concurrent_rpcs=self.config.max_concurrent_rpcs or None)  # beyond it RESOURCE_EXHAUSTED
         limits = RequestLimits(max_comments=self.config.max_comments_per_request,
                                max_text_chars=self.config.max_text_chars,
