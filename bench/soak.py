@@ -12,9 +12,7 @@ drift; and whether every acknowledged correction is in the store afterwards.
 from __future__ import annotations
 
 import asyncio
-import os
 import random
-import sys
 import tempfile
 import time
 from collections import Counter
@@ -28,7 +26,7 @@ import numpy as np
 from google.protobuf.timestamp_pb2 import Timestamp
 from tqdm import tqdm
 
-from verbatim.bench.load import ServerProcess, build_requests, classify_call, closed_loop, free_port
+from verbatim.bench.load import ServerProcess, build_requests, classify_call, closed_loop, loopback_server
 from verbatim.bench.serve import seed_texts
 from verbatim.models.registry import Registry
 from verbatim.store import Store
@@ -60,13 +58,7 @@ def run(config: SoakConfig, progress: bool = True) -> dict[str, Any]:
     if Registry(config.registry).champion_path() is None:
         raise RuntimeError(f"no champion in {config.registry}: run `verbatim train` first")
     with tempfile.TemporaryDirectory(prefix="verbatim-soak-") as workdir:
-        port, store_url = free_port(), f"sqlite:///{Path(workdir) / 'soak.db'}"
-        env = os.environ | {"HF_HUB_OFFLINE": "1", "VERBATIM_HOST": "127.0.0.1", "VERBATIM_PORT": str(port),
-                            "VERBATIM_REGISTRY": str(config.registry), "VERBATIM_METRICS_PORT": "0",
-                            "VERBATIM_RELOAD_S": "0", "VERBATIM_STORE_URL": store_url,
-                            "VERBATIM_INSECURE_NO_AUTH": "1"}  # loopback only
-        server = ServerProcess("verbatim", [sys.executable, "-m", "verbatim.cli", "serve"], env, port,
-                               Path(workdir) / "serve.log")
+        server, store_url = loopback_server(config.registry, Path(workdir))
         try:
             server.wait_serving(600)
             report = asyncio.run(_soak(server, config, progress))

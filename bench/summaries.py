@@ -8,10 +8,8 @@ figure is the server's parsing, checking and counting, plus the transport). Both
 
 from __future__ import annotations
 
-import os
 import random
 import statistics
-import sys
 import tempfile
 import time
 from datetime import datetime, timedelta, timezone
@@ -22,7 +20,7 @@ import grpc
 from tqdm import tqdm
 
 from verbatim.analytics import Period, Response, Score, SummaryOptions, SurveyType, summarize_responses
-from verbatim.bench.load import ServerProcess, free_port
+from verbatim.bench.load import loopback_server
 from verbatim.models.registry import Registry
 from verbatim.models.taxonomy import DEFAULT_TAXONOMY, Taxonomy
 from verbatim.models.types import SENTIMENT_LABELS, Sentiment
@@ -68,13 +66,7 @@ def run(registry: Path, responses: int = 100_000, repeats: int = 3, seed: int = 
                 for i in range(0, len(wire), PER_MESSAGE)]
     timings: dict[str, list[float]] = {"in_process": [], "grpc": []}
     with tempfile.TemporaryDirectory(prefix="verbatim-bench-summaries-") as workdir:
-        port = free_port()
-        env = os.environ | {"HF_HUB_OFFLINE": "1", "VERBATIM_HOST": "127.0.0.1", "VERBATIM_PORT": str(port),
-                            "VERBATIM_REGISTRY": str(registry), "VERBATIM_METRICS_PORT": "0", "VERBATIM_RELOAD_S": "0",
-                            "VERBATIM_STORE_URL": f"sqlite:///{Path(workdir) / 'bench.db'}",
-                            "VERBATIM_INSECURE_NO_AUTH": "1"}  # its own server, on loopback only
-        server = ServerProcess("verbatim", [sys.executable, "-m", "verbatim.cli", "serve"], env, port,
-                               Path(workdir) / "serve.log")
+        server, _ = loopback_server(registry, Path(workdir))
         try:
             server.wait_serving(600)
             with grpc.insecure_channel(server.target) as channel:

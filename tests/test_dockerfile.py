@@ -9,7 +9,6 @@ import re
 import shlex
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -26,6 +25,7 @@ from sqlalchemy.engine import make_url
 from verbatim.models.registry import Registry
 from verbatim.service.auth import key_line
 from verbatim.service.config import ServiceConfig
+from tests.serve_process import free_port
 
 REPO = Path(__file__).resolve().parents[1]
 CONSTRAINTS = REPO / "requirements" / "runtime.txt"
@@ -234,12 +234,6 @@ def build_context(dest: Path) -> Path:
                 (dest / relative).mkdir(parents=True, exist_ok=True)
                 shutil.copy2(Path(root) / name, dest / relative / name)
     return dest
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def health(port: int) -> int | None:

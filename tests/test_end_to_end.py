@@ -9,9 +9,7 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,17 +21,13 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from verbatim.models.registry import Registry
 from verbatim.v1 import verbatim_pb2 as pb
 from verbatim.v1 import verbatim_pb2_grpc as pb_grpc
+from tests.serve_process import free_port, verbatim_command
 
 pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[1]
 GRACE_S = 20
 COMPLAINT = "The Slack integration keeps crashing and support never answers"
-
-
-def verbatim_command() -> list[str]:
-    script = Path(sys.executable).with_name("verbatim")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "verbatim.cli"]
 
 
 @pytest.fixture(scope="module")
@@ -48,12 +42,6 @@ def real_registry(tmp_path_factory: pytest.TempPathFactory) -> Path:
     subprocess.run([*verbatim_command(), "train", "--registry", str(path)], check=True, timeout=3600,
                    env=os.environ | {"HF_HUB_OFFLINE": "1"})
     return path
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture()

@@ -8,7 +8,6 @@ Under CI (env CI set) a missing binary fails the test; elsewhere it is skipped.
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import time
 import urllib.error
@@ -23,16 +22,11 @@ import pytest
 from verbatim.models.predictor import Predictor
 from tests.service.harness import Harness, classify, comment, serving
 from tests.service.scrape import require_binary
+from tests.serve_process import free_port
 
 T = TypeVar("T")
 READY_TIMEOUT_S = 60
 QUERY_TIMEOUT_S = 60
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class PrometheusServer:

@@ -12,7 +12,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -21,6 +20,7 @@ import pytest
 
 from verbatim.models.registry import Registry
 from verbatim.store.store import Store
+from tests.serve_process import free_port
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -29,12 +29,6 @@ def walkthrough() -> str:
     match = re.search(r"<!-- walkthrough -->\n```sh\n(.*?)```", README.read_text(), flags=re.DOTALL)
     assert match, "the README has no <!-- walkthrough --> block"
     return match.group(1)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def csv_rows(script: str, name: str) -> list[str]:

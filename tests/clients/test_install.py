@@ -4,7 +4,6 @@ README example classifies through a `verbatim serve` process started from this c
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from tests.clients.test_readme import check_example_output, readme_example
 from verbatim.models.registry import Registry
+from tests.serve_process import free_port
 
 pytestmark = pytest.mark.slow
 
@@ -32,12 +32,6 @@ def client_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
                           capture_output=True, text=True, timeout=900, cwd=tmp_path_factory.mktemp("cwd"))
     assert done.returncode == 0, done.stderr
     return python
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
