@@ -40,7 +40,7 @@ NOISY_SPREAD = 0.25
 
 
 def _decide(predictor: Predictor, records: Sequence[Record], scores: Scores) -> tuple[list[set[str]], list[str]]:
-    predictions = [predictor.decide(r.text, r.account, scores.themes[i], scores.sentiment[i])
+    predictions = [predictor.decide(r.text, r.account, *scores.row(i))
                    for i, r in enumerate(records)]
     return [p.tag_names for p in predictions], [p.sentiment.label for p in predictions]
 

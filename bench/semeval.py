@@ -2,8 +2,9 @@
 
 The file stands in for a customer account with its own five-tag taxonomy (DESIGN §5, the
 `restaurants` benchmark). Each `<sentence>` becomes a Record: its `<aspectCategory>`
-categories are the tags and, when all its category polarities agree, that polarity is the
-sentence's sentiment. The data lives outside the repository and is never copied into it.
+categories are the tags, each with its polarity as the tag's sentiment (none for `conflict`),
+and, when all its category polarities agree, that polarity is the sentence's sentiment. The data
+lives outside the repository and is never copied into it.
 """
 
 from __future__ import annotations
@@ -65,11 +66,19 @@ def load_semeval(path: Path | None = None, account: str = RESTAURANTS_ACCOUNT) -
         if record_id in seen:
             raise CorpusError(f"{where}: duplicate id {record_id!r}")
         seen.add(record_id)
+        polarities = category_polarities(sentence)
         records.append(Record(
-            id=record_id, text=text, account=account,
-            tags=frozenset(CATEGORY_TAGS[c.get("category", "")] for c in categories),
-            sentiment=sentence_sentiment([c.get("polarity", "") for c in categories])))
+            id=record_id, text=text, account=account, tags=frozenset(polarities),
+            sentiment=sentence_sentiment(list(polarities.values())),
+            tag_sentiments=tuple(sorted((t, p) for t, p in polarities.items() if p in SENTIMENT_LABELS))))
     return records
+
+
+def category_polarities(sentence: ET.Element) -> dict[str, str]:
+    """A `<sentence>`'s polarity per category, by tag name: positive, negative, neutral or conflict.
+    A Record keeps the first three as its tag sentiments; a `conflict` category has none."""
+    return {CATEGORY_TAGS[c.get("category", "")]: c.get("polarity", "")
+            for c in sentence.findall("aspectCategories/aspectCategory")}
 
 
 def split_records(records: Sequence[Record], train_fraction: float = 0.8,

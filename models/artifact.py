@@ -15,13 +15,14 @@ from verbatim.models.encoder import AutoModel, AutoTokenizer, PreTrainedTokenize
 from verbatim.models.labels import LabelSpace
 from verbatim.models.network import ThemeSentimentNet
 from verbatim.models.tag_count import TagCount
-from verbatim.models.taxonomy import Taxonomy
+from verbatim.models.taxonomy import DEFAULT_ACCOUNT, Taxonomy
 from verbatim.models.thresholds import DEFAULT_THRESHOLD
 
 FORMAT_VERSION = 1
 META_FILE = "artifact.json"
 HEADS_FILE = "heads.safetensors"
 ENCODER_DIR = "encoder"
+DEFAULT_REVIEW_CUTOFF = 0.5  # an artifact tuned on no dev comment at all
 
 
 class ArtifactError(RuntimeError):
@@ -40,12 +41,17 @@ class ArtifactMeta:
     training_config: dict[str, Any] = field(default_factory=dict)
     data_fingerprint: str = ""
     evaluation: dict[str, Any] = field(default_factory=dict)
-    review_margin: float = 0.1
-    min_sentiment_confidence: float = 0.5
     tag_counts: dict[str, TagCount] = field(default_factory=dict)  # accounts without one: any number
+    # Per account, the confidence under which a comment needs review (training.calibration).
+    review_cutoffs: dict[str, float] = field(default_factory=dict)
+    calibration: dict[str, Any] = field(default_factory=dict)  # temperatures and dev ECE
 
     def tag_count(self, account: str) -> TagCount:
         return self.tag_counts.get(account, TagCount())
+
+    def review_cutoff(self, account: str) -> float:
+        """The account's cut-off; one without its own dev comments takes the default account's."""
+        return self.review_cutoffs.get(account, self.review_cutoffs.get(DEFAULT_ACCOUNT, DEFAULT_REVIEW_CUTOFF))
 
     @classmethod
     def untuned(cls, version: str, labels: LabelSpace, taxonomies: dict[str, Taxonomy], **rest: Any) -> "ArtifactMeta":
@@ -67,10 +73,15 @@ class ArtifactMeta:
             raise ArtifactError(f"artifact format_version {data.get('format_version')!r}, expected {FORMAT_VERSION}")
         data = dict(data)
         data.pop("format_version")
+        for legacy in ("review_margin", "min_sentiment_confidence"):  # the review rule before calibration
+            data.pop(legacy, None)
         data["labels"] = LabelSpace.from_list(data["labels"])
         data["taxonomies"] = {a: Taxonomy.from_list(t) for a, t in data["taxonomies"].items()}
         data["tag_counts"] = {a: TagCount(**c) for a, c in data.get("tag_counts", {}).items()}
         return cls(**data)
+
+
+HEADS = ("theme_head", "sentiment_head", "tag_sentiment_head")
 
 
 @dataclass
@@ -83,8 +94,7 @@ class Artifact:
         directory.mkdir(parents=True, exist_ok=True)
         self.net.encoder.save_pretrained(directory / ENCODER_DIR)
         self.tokenizer.save_pretrained(directory / ENCODER_DIR)
-        heads = {f"theme_head.{k}": v for k, v in self.net.theme_head.state_dict().items()}
-        heads |= {f"sentiment_head.{k}": v for k, v in self.net.sentiment_head.state_dict().items()}
+        heads = {f"{name}.{k}": v for name in HEADS for k, v in getattr(self.net, name).state_dict().items()}
         # On the CPU whatever device trained it, so it loads anywhere.
         save_file({k: v.detach().cpu().contiguous() for k, v in heads.items()}, str(directory / HEADS_FILE))
         (directory / META_FILE).write_text(json.dumps(self.meta.to_json(), indent=2))
@@ -98,10 +108,10 @@ class Artifact:
             tokenizer = AutoTokenizer.from_pretrained(str(directory / ENCODER_DIR))
             net = ThemeSentimentNet(encoder, num_labels=len(meta.labels))
             heads = load_file(str(directory / HEADS_FILE), device="cpu")
-            net.theme_head.load_state_dict({k.split(".", 1)[1]: v for k, v in heads.items()
-                                            if k.startswith("theme_head.")})
-            net.sentiment_head.load_state_dict({k.split(".", 1)[1]: v for k, v in heads.items()
-                                                if k.startswith("sentiment_head.")})
+            for name in HEADS:
+                head = {k.split(".", 1)[1]: v for k, v in heads.items() if k.startswith(name + ".")}
+                if head or name != "tag_sentiment_head":  # one from before tag sentiment keeps zero offsets
+                    getattr(net, name).load_state_dict(head)
         except ArtifactError:
             raise
         except Exception as exc:  # any missing file, bad JSON or shape mismatch

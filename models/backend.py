@@ -13,8 +13,9 @@ from verbatim.models.network import ThemeSentimentNet
 class InferenceBackend(Protocol):
     name: str
 
-    def run(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Theme probabilities [n, labels] and sentiment probabilities [n, 3] for int64 [n, width] inputs."""
+    def run(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Theme probabilities [n, labels], sentiment probabilities [n, 3] and tag sentiment
+        probabilities [n, labels, 3] for int64 [n, width] inputs."""
         ...
 
 
@@ -34,10 +35,17 @@ class TorchBackend:
         net = net.to(device)
         return cls(net.half() if device.type == "cuda" else net)
 
-    def run(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def run(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         with torch.inference_mode():
-            theme_logits, sentiment_logits = self.net(torch.from_numpy(input_ids).to(self.device),
-                                                      torch.from_numpy(attention_mask).to(self.device))
+            logits = self.net(torch.from_numpy(input_ids).to(self.device),
+                              torch.from_numpy(attention_mask).to(self.device))
             # Sigmoid and softmax in fp32, so fp16 logits lose no resolution in the probabilities.
-            themes, sentiment = torch.sigmoid(theme_logits.float()), torch.softmax(sentiment_logits.float(), dim=-1)
-        return themes.cpu().numpy(), sentiment.cpu().numpy()
+            outputs = probabilities(*(x.float() for x in logits))
+        return tuple(x.cpu().numpy() for x in outputs)
+
+
+def probabilities(theme_logits: torch.Tensor, sentiment_logits: torch.Tensor,
+                  tag_sentiment_logits: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The network's logits as the probabilities every backend returns."""
+    return (torch.sigmoid(theme_logits), torch.softmax(sentiment_logits, dim=-1),
+            torch.softmax(tag_sentiment_logits, dim=-1))

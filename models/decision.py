@@ -78,12 +78,17 @@ def _keep_count(taxonomy: Taxonomy, scores: Sequence[TagScore], chosen: dict[str
     return chosen
 
 
-def needs_review(scores: Sequence[TagScore], sentiment_top: float, margin: float, min_sentiment: float,
-                 expects_a_tag: bool = False) -> bool:
-    """Low confidence: a tag score close to its threshold, an unsure sentiment, or no score
-    over its threshold in an account whose comments carry a tag (the tag given is a guess)."""
-    if sentiment_top < min_sentiment:
-        return True
-    if expects_a_tag and scores and all(s.probability < s.threshold for s in scores):
-        return True
-    return any(abs(s.probability - s.threshold) < margin for s in scores)
+def confidence_all_right(scores: Sequence[TagScore], sentiment_top: float) -> float:
+    """The estimated probability that a comment's tag decisions and sentiment are all right, from
+    calibrated probabilities (training.calibration): the sentiment's top probability times, per
+    tag, p where p clears the tag's threshold, else 1 - p."""
+    confidence = sentiment_top
+    for s in scores:
+        confidence *= s.probability if s.probability >= s.threshold else 1.0 - s.probability
+    return confidence
+
+
+def needs_review(scores: Sequence[TagScore], sentiment_top: float, cutoff: float) -> bool:
+    """Low confidence: the comment is flagged when confidence_all_right is under the account's
+    cut-off, chosen on dev (training.calibration.review_cutoff)."""
+    return confidence_all_right(scores, sentiment_top) < cutoff

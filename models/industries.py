@@ -5,7 +5,7 @@ case-insensitive), so each list holds only words that name the theme on their ow
 
 from __future__ import annotations
 
-from verbatim.models.taxonomy import DEFAULT_TAXONOMY, Taxonomy, make_tag
+from verbatim.models.taxonomy import DEFAULT_ACCOUNT, DEFAULT_TAXONOMY, Taxonomy, make_tag
 
 ECOMMERCE_TAXONOMY = Taxonomy((
     make_tag("Delivery", "Shipping speed, delivery dates and slots, tracking, couriers, late or missing parcels.",
@@ -70,3 +70,20 @@ INDUSTRY_TAXONOMIES: dict[str, Taxonomy] = {
     "saas": DEFAULT_TAXONOMY, "ecommerce": ECOMMERCE_TAXONOMY, "media": MEDIA_TAXONOMY,
 }
 """Each industry's default taxonomy, by the industry's wire name."""
+
+DEFAULT_INDUSTRY = "saas"
+TEMPLATE_PREFIX = "industry:"
+"""Accounts of the default artifact that hold an industry's default heads; the store refuses the prefix."""
+
+
+def template_account(industry: str) -> str:
+    """The artifact account whose heads serve `industry`'s default taxonomy: the default account for
+    `saas`, `industry:<name>` for the others."""
+    if industry not in INDUSTRY_TAXONOMIES:
+        raise ValueError(f"unknown industry {industry!r}; expected one of {sorted(INDUSTRY_TAXONOMIES)}")
+    return DEFAULT_ACCOUNT if industry == DEFAULT_INDUSTRY else TEMPLATE_PREFIX + industry
+
+
+def template_taxonomies() -> dict[str, Taxonomy]:
+    """Every industry's default taxonomy by its template account."""
+    return {template_account(industry): taxonomy for industry, taxonomy in INDUSTRY_TAXONOMIES.items()}

@@ -27,6 +27,7 @@ from onnxruntime.transformers.optimizer import optimize_model
 from torch import nn
 
 from verbatim.models.artifact import META_FILE, Artifact, ArtifactError
+from verbatim.models.backend import probabilities
 from verbatim.models.network import ThemeSentimentNet
 
 logger = logging.getLogger(__name__)
@@ -34,11 +35,11 @@ logger = logging.getLogger(__name__)
 CACHE_DIR = "onnx"
 # Part of the cache key: bump it whenever the export, fusion or quantisation below changes,
 # so a server never reuses a model built by an older recipe.
-RECIPE = "r1"
+RECIPE = "r2"  # r2: the tag sentiment output
 OPSET = 17
 STALE_TEMP_SECONDS = 3600
 INPUT_NAMES = ("input_ids", "attention_mask")
-OUTPUT_NAMES = ("themes", "sentiment")
+OUTPUT_NAMES = ("themes", "sentiment", "tag_sentiment")
 # The recipe, chosen on the seed dev split with the trained MiniLM (see training/parity.py):
 # - Fused Attention and the encoder's MatMuls carry almost all weights and time; the heads are
 #   tiny and quantising them only adds error, so they stay fp32.
@@ -64,9 +65,9 @@ class _Probabilities(nn.Module):
         super().__init__()
         self.net = net
 
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        themes, sentiment = self.net(input_ids, attention_mask)
-        return torch.sigmoid(themes), torch.softmax(sentiment, dim=-1)
+    def forward(self, input_ids: torch.Tensor,
+                attention_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        return probabilities(*self.net(input_ids, attention_mask))
 
 
 def _export_fp32(artifact: Artifact, path: Path) -> None:
@@ -79,7 +80,7 @@ def _export_fp32(artifact: Artifact, path: Path) -> None:
     sample = artifact.tokenizer(["an example comment for tracing", "short"], padding=True, return_tensors="pt")
     args = (sample["input_ids"].to(torch.int64), sample["attention_mask"].to(torch.int64))
     axes = {"input_ids": {0: "batch", 1: "sequence"}, "attention_mask": {0: "batch", 1: "sequence"},
-            "themes": {0: "batch"}, "sentiment": {0: "batch"}}
+            "themes": {0: "batch"}, "sentiment": {0: "batch"}, "tag_sentiment": {0: "batch"}}
     with warnings.catch_warnings(), torch.no_grad():
         # The TorchScript exporter: the dynamo one needs onnxscript. Its tracer warnings are about
         # shape checks in transformers' mask code that are constant for a bidirectional encoder;
@@ -142,7 +143,8 @@ def export_onnx(artifact: Artifact, path: Path, quantize: bool = True) -> None:
     """Write the whole network (encoder, masked mean pooling, both heads) to `path` as ONNX.
 
     Inputs are int64 `input_ids` and `attention_mask` [batch, sequence], both axes dynamic;
-    outputs are theme probabilities [batch, labels] and sentiment probabilities [batch, 3].
+    outputs are theme probabilities [batch, labels], sentiment probabilities [batch, 3] and tag
+    sentiment probabilities [batch, labels, 3].
     The graph is fused for ONNX Runtime and, unless `quantize` is False, its weights are
     quantised to dynamic int8.
     """
@@ -271,9 +273,9 @@ class OnnxBackend:
             raise OnnxExportError(f"{self.model_path} has {self.num_labels} theme outputs, "
                                   f"model {artifact.meta.version} has {len(artifact.meta.labels)} labels")
 
-    def run(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        themes, sentiment = self.session.run(list(OUTPUT_NAMES), {
+    def run(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        themes, sentiment, tag_sentiment = self.session.run(list(OUTPUT_NAMES), {
             "input_ids": np.ascontiguousarray(input_ids, dtype=np.int64),
             "attention_mask": np.ascontiguousarray(attention_mask, dtype=np.int64),
         })
-        return themes, sentiment
+        return themes, sentiment, tag_sentiment

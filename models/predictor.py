@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +11,7 @@ import numpy as np
 from verbatim.models.artifact import Artifact
 from verbatim.models.backend import InferenceBackend, TorchBackend
 from verbatim.models.decision import TagScore, decide_tags, needs_review
+from verbatim.models.industries import INDUSTRY_TAXONOMIES, template_account
 from verbatim.models.rules import KeywordRules
 from verbatim.models.tag_count import TagCount
 from verbatim.models.taxonomy import Taxonomy
@@ -23,10 +24,16 @@ class UnknownAccountError(KeyError):
 
 @dataclass(frozen=True)
 class Scores:
-    """Raw head outputs for a batch: theme probabilities [n, labels], sentiment [n, 3]."""
+    """Raw head outputs for a batch: theme probabilities [n, labels], sentiment [n, 3] and the
+    sentiment about each label [n, labels, 3]."""
 
     themes: np.ndarray
     sentiment: np.ndarray
+    tag_sentiment: np.ndarray
+
+    def row(self, i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """One comment's scores, as decide() takes them."""
+        return self.themes[i], self.sentiment[i], self.tag_sentiment[i]
 
 
 @dataclass(frozen=True)
@@ -38,6 +45,7 @@ class _AccountView:
     thresholds: list[float]
     rule_thresholds: list[float]
     count: TagCount
+    review_cutoff: float
 
 
 class Predictor:
@@ -45,8 +53,10 @@ class Predictor:
     and accounts in one forward pass; decide() turns one row of scores into a Prediction."""
 
     def __init__(self, artifact: Artifact, backend: InferenceBackend | None = None,
-                 taxonomies: dict[str, Taxonomy] | None = None) -> None:
+                 taxonomies: dict[str, Taxonomy] | None = None,
+                 industries: Mapping[str, str] | None = None) -> None:
         self.artifact = artifact
+        self.industries = dict(industries or {})  # account -> industry (models.industries), for _view
         self.backend = backend or TorchBackend(artifact.net)
         self.meta = artifact.meta
         self.version = artifact.meta.version
@@ -58,13 +68,16 @@ class Predictor:
     def load(cls, directory: Path) -> "Predictor":
         return cls(Artifact.load(directory))
 
-    def with_taxonomies(self, taxonomies: dict[str, Taxonomy]) -> "Predictor":
+    def with_taxonomies(self, taxonomies: dict[str, Taxonomy],
+                        industries: Mapping[str, str] | None = None) -> "Predictor":
         """The same model and backend, with rules and tags from live taxonomies (e.g. the store).
 
-        An account the model was not trained on is served by its keyword rules alone; a tag
-        deleted since training is no longer returned.
+        An account the model was not trained on is served by its industry's template heads
+        (`industries`: account -> industry) for its tags that the template has, and by keyword
+        rules for the others (all of them without an industry); a tag deleted since training is
+        no longer returned.
         """
-        return Predictor(self.artifact, self.backend, taxonomies)
+        return Predictor(self.artifact, self.backend, taxonomies, industries)
 
     @property
     def accounts(self) -> list[str]:
@@ -74,12 +87,19 @@ class Predictor:
         return self._account(account).taxonomy
 
     def _view(self, account: str, taxonomy: Taxonomy) -> _AccountView:
-        columns = self.meta.labels.indices(account)
+        labels = self.meta.labels.labels
+        heads, only_known = account, False
+        industry = self.industries.get(account)
+        if industry in INDUSTRY_TAXONOMIES and not any(a == account for a, _ in labels):
+            # Not trained on: its industry's template heads serve the tags they share by name.
+            heads, only_known = template_account(industry), True
+        pairs = [(c, tag) for c, (a, tag) in enumerate(labels) if a == heads and (not only_known or tag in taxonomy)]
+        columns = [c for c, _ in pairs]
         return _AccountView(taxonomy=taxonomy, rules=KeywordRules(taxonomy), columns=columns,
-                            tags=self.meta.labels.tags(account),
+                            tags=[tag for _, tag in pairs],
                             thresholds=[self.meta.thresholds[c] for c in columns],
                             rule_thresholds=[self.meta.rule_thresholds[c] for c in columns],
-                            count=self.meta.tag_count(account))
+                            count=self.meta.tag_count(heads), review_cutoff=self.meta.review_cutoff(heads))
 
     def _account(self, account: str) -> _AccountView:
         try:
@@ -99,33 +119,40 @@ class Predictor:
         for i, ids in enumerate(token_ids):
             input_ids[i, : len(ids)] = ids
             attention[i, : len(ids)] = 1
-        themes, sentiment = self.backend.run(input_ids, attention)
-        return Scores(themes=themes, sentiment=sentiment)
+        return Scores(*self.backend.run(input_ids, attention))
 
-    def decide(self, text: str, account: str, themes: np.ndarray, sentiment: np.ndarray) -> Prediction:
-        """Tags and sentiment for one comment, from its row of scores."""
+    def decide(self, text: str, account: str, themes: np.ndarray, sentiment: np.ndarray,
+               tag_sentiment: np.ndarray) -> Prediction:
+        """Tags and sentiment for one comment, from its row of scores (Scores.row)."""
         view = self._account(account)
         scores = [TagScore(tag, float(themes[c]), t, r)
                   for tag, c, t, r in zip(view.tags, view.columns, view.thresholds, view.rule_thresholds)]
         tags = decide_tags(view.taxonomy, scores, view.rules.match(text), view.count)
-        review = needs_review(scores, float(sentiment.max()), self.meta.review_margin,
-                              self.meta.min_sentiment_confidence, view.count.at_least_one)
-        return Prediction(tags=tags, sentiment=Sentiment.from_probabilities(sentiment.tolist()), needs_review=review)
+        review = needs_review(scores, float(sentiment.max()), view.review_cutoff)
+        overall = Sentiment.from_probabilities(sentiment.tolist())
+        column = dict(zip(view.tags, view.columns))
+        # A tag without a model column (added by its rule alone) says what the comment says.
+        tags = tuple(replace(t, sentiment=Sentiment.from_probabilities(tag_sentiment[column[t.name]].tolist())
+                             if t.name in column else overall) for t in tags)
+        return Prediction(tags=tags, sentiment=overall, needs_review=review)
 
     def scores(self, texts: Sequence[str], batch_size: int = 32) -> Scores:
         """Head outputs for many texts, in order, computed in length-sorted batches."""
         encoded = self.encode(texts)
         order = sorted(range(len(texts)), key=lambda i: len(encoded[i]))
-        themes = np.zeros((len(texts), len(self.meta.labels)), dtype=np.float32)
-        sentiment = np.zeros((len(texts), 3), dtype=np.float32)
+        labels = len(self.meta.labels)
+        out = Scores(themes=np.zeros((len(texts), labels), dtype=np.float32),
+                     sentiment=np.zeros((len(texts), 3), dtype=np.float32),
+                     tag_sentiment=np.zeros((len(texts), labels, 3), dtype=np.float32))
         for start in range(0, len(order), batch_size):
             chunk = order[start:start + batch_size]
             batch = self.infer([encoded[i] for i in chunk])
-            themes[chunk], sentiment[chunk] = batch.themes, batch.sentiment
-        return Scores(themes=themes, sentiment=sentiment)
+            out.themes[chunk], out.sentiment[chunk], out.tag_sentiment[chunk] = (
+                batch.themes, batch.sentiment, batch.tag_sentiment)
+        return out
 
     def predict(self, texts: Sequence[str], account: str, batch_size: int = 32) -> list[Prediction]:
         """Tags and sentiment for each text, in order."""
         self._account(account)
         scores = self.scores(texts, batch_size)
-        return [self.decide(text, account, scores.themes[i], scores.sentiment[i]) for i, text in enumerate(texts)]
+        return [self.decide(text, account, *scores.row(i)) for i, text in enumerate(texts)]

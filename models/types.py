@@ -15,15 +15,6 @@ class TagSource(str, Enum):
 
 
 @dataclass(frozen=True)
-class TagPrediction:
-    name: str
-    parent: str | None
-    confidence: float
-    source: TagSource
-    evidence: str | None = None
-
-
-@dataclass(frozen=True)
 class Sentiment:
     label: str
     score: float
@@ -34,6 +25,16 @@ class Sentiment:
         by_label = {label: float(p) for label, p in zip(SENTIMENT_LABELS, probs)}
         label = max(by_label, key=by_label.__getitem__)
         return cls(label=label, score=by_label["positive"] - by_label["negative"], probabilities=by_label)
+
+
+@dataclass(frozen=True)
+class TagPrediction:
+    name: str
+    parent: str | None
+    confidence: float
+    source: TagSource
+    evidence: str | None = None
+    sentiment: Sentiment | None = None  # what the comment says about this tag; set by the predictor
 
 
 @dataclass(frozen=True)

@@ -24,13 +24,14 @@ from verbatim.v1 import verbatim_pb2 as pb
 
 _PREFIX = "/" + pb.DESCRIPTOR.services_by_name["Verbatim"].full_name + "/"
 
-WRITES = frozenset({"SubmitCorrections", "PutTags", "DeleteTag"})
+WRITES = frozenset({"SubmitCorrections", "PutTags", "CreateAccount", "DeleteTag"})
 # The accounts each unary RPC's request touches; an empty account_id is the default account.
 # An RPC missing here is allowed only to keys scoped to every account (fail closed).
 ACCOUNTS: dict[str, Callable[[Any], Iterable[str]]] = {
     "ClassifyComments": lambda r: (r.account_id,),
     "SubmitCorrections": lambda r: (c.account_id for c in r.corrections),
     "PutTags": lambda r: (r.account_id,),
+    "CreateAccount": lambda r: (r.account_id,),
     "ListTags": lambda r: (r.account_id,),
     "DeleteTag": lambda r: (r.account_id,),
     # Without an account it lists every account; the servicer shows the key only its own.
@@ -61,7 +62,8 @@ class AuthInterceptor(aio.ServerInterceptor):
         if not method.startswith(_PREFIX):
             return await continuation(handler_call_details)  # health and reflection stay open
         rpc, metadata = method[len(_PREFIX):], handler_call_details.invocation_metadata
-        return await wrap_single_answer(continuation, handler_call_details, lambda inner: self._guarded(inner, rpc, metadata))
+        return await wrap_single_answer(continuation, handler_call_details,
+                                        lambda inner: self._guarded(inner, rpc, metadata))
 
     def _guarded(self, inner: UnaryHandler, rpc: str, metadata: Any) -> UnaryHandler:
         async def call(request: Any, context: aio.ServicerContext) -> Any:

@@ -36,7 +36,8 @@ class BatchPredictor(Protocol):
 
     def infer(self, token_ids: Sequence[Sequence[int]]) -> Scores: ...
 
-    def decide(self, text: str, account: str, themes: np.ndarray, sentiment: np.ndarray) -> Prediction: ...
+    def decide(self, text: str, account: str, themes: np.ndarray, sentiment: np.ndarray,
+               tag_sentiment: np.ndarray) -> Prediction: ...
 
 
 class BatchObserver(Protocol):
@@ -118,8 +119,7 @@ def _run_batch(predictor: BatchPredictor, token_ids: list[Sequence[int]], texts:
     start = padded = 0
     for end in plan_passes([len(ids) for ids in token_ids]):
         scores = predictor.infer(token_ids[start:end])
-        predictions += [predictor.decide(texts[i], accounts[i], scores.themes[i - start], scores.sentiment[i - start])
-                        for i in range(start, end)]
+        predictions += [predictor.decide(texts[i], accounts[i], *scores.row(i - start)) for i in range(start, end)]
         padded += (end - start) * len(token_ids[end - 1])
         start = end
     return predictions, padded

@@ -81,7 +81,8 @@ def prediction_to_proto(comment_id: str, prediction: Prediction) -> pb.Classifie
 
 def tag_prediction_to_proto(tag: TagPrediction) -> pb.TagPrediction:
     return pb.TagPrediction(name=tag.name, parent=tag.parent, confidence=tag.confidence,
-                            source=_TAG_SOURCES[tag.source], evidence=tag.evidence)
+                            source=_TAG_SOURCES[tag.source], evidence=tag.evidence,
+                            sentiment=sentiment_to_proto(tag.sentiment) if tag.sentiment else None)
 
 
 def sentiment_to_proto(sentiment: Sentiment) -> pb.Sentiment:
@@ -123,16 +124,21 @@ def correction_from_proto(c: pb.Correction, where: str, key_name: str | None = N
                                               "correction")
     if c.action not in _ACTIONS:
         raise InvalidArgument(f"{where}.action", f"unknown value {c.action}; expected ADD or REMOVE")
-    sentiment = None
-    if c.HasField("sentiment") and c.sentiment != pb.SENTIMENT_LABEL_UNSPECIFIED:
-        if c.sentiment not in _SENTIMENTS_FROM_PROTO:
-            raise InvalidArgument(f"{where}.sentiment", f"unknown value {c.sentiment}; expected NEGATIVE, "
-                                                        "NEUTRAL or POSITIVE")
-        sentiment = _SENTIMENTS_FROM_PROTO[c.sentiment]
     return Correction(correction_id=c.correction_id, account_id=account_from_proto(c.account_id),
                       comment_id=c.comment_id, text=c.text, tag=c.tag, action=_ACTIONS[c.action],
-                      predicted_by_model=c.predicted_by_model, sentiment=sentiment, actor=c.actor,
-                      time=_correction_time(c, where), key_name=key_name)
+                      predicted_by_model=c.predicted_by_model, sentiment=_sentiment_from_proto(c, "sentiment", where),
+                      actor=c.actor, time=_correction_time(c, where), key_name=key_name,
+                      tag_sentiment=_sentiment_from_proto(c, "tag_sentiment", where))
+
+
+def _sentiment_from_proto(c: pb.Correction, field: str, where: str) -> str | None:
+    """The label of the optional sentiment `field` of `c`; None when unset or UNSPECIFIED."""
+    value = getattr(c, field)
+    if not c.HasField(field) or value == pb.SENTIMENT_LABEL_UNSPECIFIED:
+        return None
+    if value not in _SENTIMENTS_FROM_PROTO:
+        raise InvalidArgument(f"{where}.{field}", f"unknown value {value}; expected NEGATIVE, NEUTRAL or POSITIVE")
+    return _SENTIMENTS_FROM_PROTO[value]
 
 
 def _correction_time(c: pb.Correction, where: str) -> datetime:
@@ -152,13 +158,19 @@ def submit_result_to_proto(corrections: Sequence[Correction], result: SubmitResu
         for c, outcome in zip(corrections, result.outcomes, strict=True)])
 
 
-def model_info_to_proto(meta: ArtifactMeta, taxonomies: Mapping[str, Taxonomy]) -> pb.GetModelInfoResponse:
-    """`taxonomies` are the accounts to list, by account id."""
+def model_info_to_proto(meta: ArtifactMeta, taxonomies: Mapping[str, Taxonomy],
+                        industries: Mapping[str, str] | None = None) -> pb.GetModelInfoResponse:
+    """`taxonomies` are the accounts to list, by account id; `industries` their industries, where known."""
+    industries = industries or {}
     response = pb.GetModelInfoResponse(
         version=meta.version,
-        accounts=[pb.AccountTags(account_id=account, tags=[tag_to_proto(t) for t in taxonomy.tags])
+        accounts=[pb.AccountTags(account_id=account, tags=[tag_to_proto(t) for t in taxonomy.tags],
+                                 industry=industries.get(account, ""))
                   for account, taxonomy in sorted(taxonomies.items())],
-        summary=_summary(meta.evaluation),
+        summary=_summary(meta.evaluation.get("seed_test") or {}, meta.evaluation.get("training_seconds")),
+        industries={industry: _summary(report) for industry, report in
+                    (meta.evaluation.get("industries") or {}).items()},
+        calibration=_struct(meta.calibration),
         evaluation=_struct(meta.evaluation),
         training_config=_struct(meta.training_config),
         data_fingerprint=meta.data_fingerprint,
@@ -169,15 +181,19 @@ def model_info_to_proto(meta: ArtifactMeta, taxonomies: Mapping[str, Taxonomy]) 
     return response
 
 
-def _summary(evaluation: Mapping[str, Any]) -> pb.EvaluationSummary:
-    test = evaluation.get("seed_test") or {}
+def _summary(test: Mapping[str, Any], training_seconds: float | None = None) -> pb.EvaluationSummary:
+    """The headline figures of one evaluate() report."""
     themes, sentiment = test.get("themes") or {}, test.get("sentiment") or {}
-    baseline = test.get("keyword_baseline") or {}
+    baseline, calibration = test.get("keyword_baseline") or {}, test.get("calibration") or {}
+    review = test.get("review") or {}
     return pb.EvaluationSummary(
         theme_micro_f1=themes.get("micro_f1"), theme_macro_f1=themes.get("macro_f1"),
         keyword_baseline_micro_f1=baseline.get("micro_f1"),
         sentiment_accuracy=sentiment.get("accuracy"), sentiment_macro_f1=sentiment.get("macro_f1"),
-        test_comments=test.get("comments"), training_seconds=evaluation.get("training_seconds"))
+        test_comments=test.get("comments"), training_seconds=training_seconds,
+        tag_sentiment_accuracy=(test.get("tag_sentiment") or {}).get("accuracy"),
+        theme_ece=calibration.get("theme_ece"), sentiment_ece=calibration.get("sentiment_ece"),
+        needs_review_share=review.get("flagged_share"), needs_review_error_ratio=review.get("error_ratio"))
 
 
 def _struct(data: Mapping[str, Any]) -> Struct:

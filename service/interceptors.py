@@ -19,8 +19,8 @@ from verbatim.service.errors import (DeadlineExpired, InvalidArgument, KeyOverLi
                                      PermissionDenied, QueueFull, ServiceError, ShuttingDown, Unauthenticated,
                                      Unimplemented)
 from verbatim.service.store_executor import StoreBusy
-from verbatim.store.errors import (CorrectionConflict, InvalidInput, InvalidTaxonomy, SchemaError, StoreError,
-                          TagHasChildren, UnknownAccount, UnknownTag)
+from verbatim.store.errors import (AccountExists, CorrectionConflict, InvalidInput, InvalidTaxonomy, SchemaError,
+                                   StoreError, TagHasChildren, UnknownAccount, UnknownTag)
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +47,7 @@ STATUS_CODES: dict[type[Exception], grpc.StatusCode] = {
     UnknownAccount: grpc.StatusCode.INVALID_ARGUMENT,
     UnknownTag: grpc.StatusCode.INVALID_ARGUMENT,
     TagHasChildren: grpc.StatusCode.INVALID_ARGUMENT,
+    AccountExists: grpc.StatusCode.ALREADY_EXISTS,  # CreateAccount only: PutTags creates as it goes
     # The database was migrated by a newer verbatim while this server runs: an operator must act.
     SchemaError: grpc.StatusCode.FAILED_PRECONDITION,
 }

@@ -24,7 +24,7 @@ import asyncio
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -125,11 +125,12 @@ class Reloader:
                          version, self._champion or "no model", exc, exc_info=True)
             return False
         async with self._lock:
-            live = await self._live_taxonomies()
-            if live is None and self._slot.loaded:
-                live = served_taxonomies(self._slot.current())  # the store is down: keep the last known
-            if live is not None:
-                predictor = await asyncio.to_thread(predictor.with_taxonomies, live)
+            read = await self._live_taxonomies()
+            if read is None and self._slot.loaded:
+                current = self._slot.current()  # the store is down: keep the last known
+                read = served_taxonomies(current), current.industries
+            if read is not None:
+                predictor = await asyncio.to_thread(predictor.with_taxonomies, *read)
             self._slot.swap(predictor)
         self._champion, self._failed = version, None
         return True
@@ -145,20 +146,22 @@ class Reloader:
             current = self._slot.current()
             served = served_taxonomies(current)
             if account is None:
-                live = await self._live_taxonomies()
-                if live is None:
+                read = await self._live_taxonomies()
+                if read is None:
                     return False
+                live, industries = read
             else:
-                live = dict(served)
+                live, industries = dict(served), dict(current.industries)
                 try:
-                    live[account] = await asyncio.to_thread(self._store.taxonomy, account)
+                    live[account], industries[account] = await asyncio.to_thread(read_account, self._store, account)
                 except UnknownAccount:
                     live.pop(account, None)
-            if live == served:
+                    industries.pop(account, None)
+            if live == served and serving_industries(current, industries) == serving_industries(current):
                 return False
             # Rebuilding every account's keyword rules takes a while with many accounts: off the loop.
             # The lock is still held, so swaps keep their order and none is lost.
-            self._slot.swap(await asyncio.to_thread(current.with_taxonomies, live))
+            self._slot.swap(await asyncio.to_thread(current.with_taxonomies, live, industries))
             logger.info("serving updated taxonomies (%s)", account or "from the store")
             return True
 
@@ -170,12 +173,13 @@ class Reloader:
             except Exception:  # the poller must outlive any one bad poll
                 logger.exception("model reload poll failed")
 
-    async def _live_taxonomies(self) -> dict[str, Taxonomy] | None:
-        """Every account's taxonomy in the store; None (logged once per outage) if it cannot be read."""
+    async def _live_taxonomies(self) -> tuple[dict[str, Taxonomy], dict[str, str]] | None:
+        """Every account's taxonomy and industry in the store; None (logged once per outage) if they
+        cannot be read."""
         if self._store is None:
             return None
         try:
-            live = await asyncio.to_thread(read_taxonomies, self._store)
+            live = await asyncio.to_thread(read_live, self._store)
         except Exception as exc:
             if not is_store_outage(exc):
                 # Not the database being away: a bug. Say so with its traceback, and again while it lasts.
@@ -226,6 +230,26 @@ def read_taxonomies(store: Store) -> dict[str, Taxonomy]:
         except UnknownAccount:  # gone between the two reads
             continue
     return taxonomies
+
+
+def read_live(store: Store) -> tuple[dict[str, Taxonomy], dict[str, str]]:
+    """Every account's taxonomy and industry in the store. The industries are read second, so every
+    account read has its industry (an account is never deleted, and keeps its industry)."""
+    taxonomies = read_taxonomies(store)
+    return taxonomies, store.industries()
+
+
+def read_account(store: Store, account: str) -> tuple[Taxonomy, str]:
+    """One account's taxonomy and industry."""
+    return store.taxonomy(account), store.account_industry(account)
+
+
+def serving_industries(predictor: Predictor, industries: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The industries (by default the served ones) that change what `predictor` serves: those of the
+    accounts it was not trained on, which its industry's template heads serve."""
+    trained = set(predictor.meta.labels.accounts)
+    industries = predictor.industries if industries is None else industries
+    return {account: industry for account, industry in industries.items() if account not in trained}
 
 
 def served_taxonomies(predictor: Predictor) -> dict[str, Taxonomy]:

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 
 from grpc import aio
 
+from verbatim.models.industries import DEFAULT_INDUSTRY
 from verbatim.models.predictor import Predictor
 from verbatim.models.taxonomy import Taxonomy
 from verbatim.service import convert, summary_convert
@@ -88,7 +89,7 @@ class VerbatimServicer(pb_grpc.VerbatimServicer):
             taxonomies = {account: check_account("account_id", account, taxonomies)}
         elif (key := caller()) is not None:  # a key sees only its own accounts
             taxonomies = {a: t for a, t in taxonomies.items() if key.may_use(a)}
-        return convert.model_info_to_proto(predictor.meta, taxonomies)
+        return convert.model_info_to_proto(predictor.meta, taxonomies, predictor.industries)
 
     async def SubmitCorrections(self, request: pb.SubmitCorrectionsRequest,
                                 context: aio.ServicerContext) -> pb.SubmitCorrectionsResponse:
@@ -111,6 +112,15 @@ class VerbatimServicer(pb_grpc.VerbatimServicer):
                                                max_tags=self._limits.max_tags_per_account)
         await self._served(account)
         return pb.PutTagsResponse(tags=convert.taxonomy_to_proto(taxonomy))
+
+    async def CreateAccount(self, request: pb.CreateAccountRequest,
+                            context: aio.ServicerContext) -> pb.CreateAccountResponse:
+        store = self._require_store("CreateAccount")
+        industry = request.industry or DEFAULT_INDUSTRY
+        taxonomy = await self._store_calls.run(store.create_account, request.account_id, industry)
+        await self._served(request.account_id)
+        return pb.CreateAccountResponse(account_id=request.account_id, industry=industry,
+                                        tags=convert.taxonomy_to_proto(taxonomy))
 
     async def ListTags(self, request: pb.ListTagsRequest, context: aio.ServicerContext) -> pb.ListTagsResponse:
         store = self._require_store("ListTags")

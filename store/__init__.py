@@ -6,14 +6,15 @@ This package never imports grpc or the generated stubs; `service` converts to an
 
 from verbatim.store.corrections import Action, Correction, Outcome, SubmitResult, validate_correction
 from verbatim.store.engine import DEFAULT_STORE_URL, STORE_URL_ENV, store_url_from_env
-from verbatim.store.errors import (CorrectionConflict, InvalidCorrection, InvalidInput, InvalidTaxonomy, SchemaError,
-                          SchemaTooNew, StoreError, TagHasChildren, UnknownAccount, UnknownTag)
+from verbatim.store.errors import (AccountExists, CorrectionConflict, InvalidCorrection, InvalidInput, InvalidTaxonomy,
+                                   SchemaError, SchemaTooNew, StoreError, TagHasChildren, UnknownAccount, UnknownTag)
 from verbatim.store.labels import CommentLabels, TagLabel
 from verbatim.store.migrations import LATEST_VERSION
 from verbatim.store.store import Store
 
 __all__ = [
-    "Action", "CommentLabels", "Correction", "CorrectionConflict", "DEFAULT_STORE_URL", "InvalidCorrection",
+    "AccountExists", "Action", "CommentLabels", "Correction", "CorrectionConflict", "DEFAULT_STORE_URL",
+    "InvalidCorrection",
     "InvalidInput", "InvalidTaxonomy", "LATEST_VERSION", "Outcome", "STORE_URL_ENV", "SchemaError",
     "SchemaTooNew", "Store", "StoreError", "SubmitResult", "TagHasChildren", "TagLabel", "UnknownAccount",
     "UnknownTag", "store_url_from_env", "validate_correction",

@@ -21,9 +21,10 @@ class Correction:
     """One human correction of one comment.
 
     `tag` is empty, and `action` None, for a sentiment-only correction. `sentiment`, when set,
-    relabels the comment. `time` is when the person made the correction and must be
-    timezone-aware; the latest correction of a (comment, tag) wins. The store does not
-    resolve an empty account to the default one: the caller does. `key_name` is the name of
+    relabels the comment; `tag_sentiment`, only on an ADD, is what the comment says about the tag.
+    `time` is when the person made the correction and must be timezone-aware; the latest
+    correction of a (comment, tag) wins. The store does not resolve an empty account to the
+    default one: the caller does. `key_name` is the name of
     the API key that submitted it (None when the server ran without authentication); it is a
     record of who sent it, not part of what it says, so a resubmission by another key is a
     duplicate, not a conflict.
@@ -40,6 +41,7 @@ class Correction:
     actor: str
     time: datetime
     key_name: str | None = None
+    tag_sentiment: str | None = None
 
     @property
     def sentiment_only(self) -> bool:
@@ -69,6 +71,13 @@ def validate_correction(correction: Correction, where: str = "correction") -> No
     if c.sentiment is not None and c.sentiment not in SENTIMENT_LABELS:
         raise InvalidCorrection(f"{where}.sentiment",
                                 f"must be one of {', '.join(SENTIMENT_LABELS)} or unset, got {c.sentiment!r}")
+    if c.tag_sentiment is not None:
+        if c.tag_sentiment not in SENTIMENT_LABELS:
+            raise InvalidCorrection(f"{where}.tag_sentiment",
+                                    f"must be one of {', '.join(SENTIMENT_LABELS)} or unset, got {c.tag_sentiment!r}")
+        if c.action is not Action.ADD:
+            raise InvalidCorrection(f"{where}.tag_sentiment", "may only be set on an ADD of a tag: it is the "
+                                                              "sentiment about that tag")
     if not isinstance(c.time, datetime) or c.time.tzinfo is None or c.time.utcoffset() is None:
         raise InvalidCorrection(f"{where}.time", "must be a timezone-aware datetime")
     if not isinstance(c.predicted_by_model, bool):

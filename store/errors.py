@@ -34,6 +34,14 @@ class UnknownAccount(StoreError, LookupError):
         self.account, self.field = account, field
 
 
+class AccountExists(StoreError, ValueError):
+    """CreateAccount of an account that is already in the store."""
+
+    def __init__(self, account: str, field: str = "account_id") -> None:
+        super().__init__(f"{field}: account {account!r} already exists")
+        self.account, self.field = account, field
+
+
 class UnknownTag(StoreError, LookupError):
     """The tag is not part of the account's taxonomy."""
 

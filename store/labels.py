@@ -18,6 +18,7 @@ class TagLabel:
     predicted_by_model: bool
     time: datetime
     correction_id: str
+    sentiment: str | None = None  # what the comment says about the tag, if that ADD said it
 
     @property
     def present(self) -> bool:
@@ -81,7 +82,8 @@ def fold_labels(corrections: Iterable[tuple[int, Correction]]) -> list[CommentLa
             prior = state.tags.get(c.tag)
             if prior is None or key > prior[0]:
                 state.tags[c.tag] = (key, TagLabel(tag=c.tag, action=c.action, predicted_by_model=c.predicted_by_model,
-                                                   time=c.time, correction_id=c.correction_id))
+                                                   time=c.time, correction_id=c.correction_id,
+                                                   sentiment=c.tag_sentiment))
         if c.sentiment is not None and (state.sentiment is None or key > state.sentiment[0]):
             state.sentiment = (key, c.sentiment)
     ordered = sorted(comments.items(), key=lambda item: item[1].first_seq)

@@ -73,10 +73,22 @@ def _v3_correction_key_name(connection: Connection) -> None:
     connection.execute(text("ALTER TABLE corrections ADD COLUMN key_name VARCHAR(255)"))
 
 
+def _v4_account_industry(connection: Connection) -> None:
+    # Every account that exists already started from the SaaS taxonomy.
+    connection.execute(text("ALTER TABLE accounts ADD COLUMN industry VARCHAR(255) NOT NULL DEFAULT 'saas'"))
+
+
+def _v5_correction_tag_sentiment(connection: Connection) -> None:
+    # Nullable: most corrections say nothing about the tag's own sentiment.
+    connection.execute(text("ALTER TABLE corrections ADD COLUMN tag_sentiment VARCHAR(16)"))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "accounts, tags and corrections", _v1_tables),
     Migration(2, "indexes for per-account reads of corrections (retraining, cursors)", _v2_correction_indexes),
     Migration(3, "the name of the API key that submitted each correction", _v3_correction_key_name),
+    Migration(4, "the industry each account chose when it was created", _v4_account_industry),
+    Migration(5, "the sentiment a correction gives its tag", _v5_correction_tag_sentiment),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 _OWN_TABLES = {"accounts", "tags", "corrections"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from verbatim.models.industries import INDUSTRY_TAXONOMIES, TEMPLATE_PREFIX
 from verbatim.store.errors import InvalidInput
 
 # The columns are VARCHAR(255); checking here gives the same error on SQLite, which would
@@ -37,3 +38,21 @@ def check_name(field: str, value: object) -> str:
         raise InvalidInput(field, problem)
     assert isinstance(value, str)
     return value
+
+
+def check_account_id(account: object) -> str:
+    """`account` if it may be created: a usable name that does not take the industry templates' prefix."""
+    check_name("account_id", account)
+    assert isinstance(account, str)
+    if account.startswith(TEMPLATE_PREFIX):
+        raise InvalidInput("account_id", f"{account!r} starts with {TEMPLATE_PREFIX!r}, a prefix reserved for "
+                                         f"the industries' template accounts")
+    return account
+
+
+def check_industry(industry: object) -> str:
+    """`industry` if it is one of models.industries, else InvalidInput naming the field and the choices."""
+    if not isinstance(industry, str) or industry not in INDUSTRY_TAXONOMIES:
+        raise InvalidInput("industry", f"unknown industry {industry!r}; expected one of "
+                                       f"{', '.join(sorted(INDUSTRY_TAXONOMIES))}")
+    return industry

@@ -58,6 +58,9 @@ class AccountRow(Base):
     __tablename__ = "accounts"
     id: Mapped[str] = mapped_column(NAME, primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    # The industry whose default taxonomy it started from (models.industries); rows from before
+    # industries existed are `saas`.
+    industry: Mapped[str] = mapped_column(NAME, nullable=False, server_default="saas")
 
 
 class TagRow(Base):
@@ -92,6 +95,7 @@ class CorrectionRow(Base):
     action: Mapped[str | None] = mapped_column(String(8), nullable=True)
     predicted_by_model: Mapped[bool] = mapped_column(Boolean, nullable=False)
     sentiment: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    tag_sentiment: Mapped[str | None] = mapped_column(String(16), nullable=True)  # about the tag alone
     actor: Mapped[str] = mapped_column(NAME, nullable=False)
     key_name: Mapped[str | None] = mapped_column(NAME, nullable=True)  # the API key that submitted it
     time: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
@@ -109,11 +113,12 @@ class CorrectionRow(Base):
                           comment_id=self.comment_id, text=self.text, tag=self.tag,
                           action=Action(self.action) if self.action is not None else None,
                           predicted_by_model=self.predicted_by_model, sentiment=self.sentiment,
-                          actor=self.actor, time=self.time, key_name=self.key_name)
+                          tag_sentiment=self.tag_sentiment, actor=self.actor, time=self.time, key_name=self.key_name)
 
     @staticmethod
     def values(c: Correction, received_at: datetime) -> dict[str, Any]:
         return {"correction_id": c.correction_id, "account_id": c.account_id, "comment_id": c.comment_id,
                 "text": c.text, "tag": c.tag, "action": c.action.value if c.action is not None else None,
-                "predicted_by_model": c.predicted_by_model, "sentiment": c.sentiment, "actor": c.actor,
+                "predicted_by_model": c.predicted_by_model, "sentiment": c.sentiment,
+                "tag_sentiment": c.tag_sentiment, "actor": c.actor,
                 "key_name": c.key_name, "time": c.time, "received_at": received_at}

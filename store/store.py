@@ -11,13 +11,15 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from verbatim.models.industries import DEFAULT_INDUSTRY, INDUSTRY_TAXONOMIES
 from verbatim.models.taxonomy import DEFAULT_ACCOUNT, DEFAULT_TAXONOMY, Tag, Taxonomy
 from verbatim.store.corrections import Correction, Outcome, SubmitResult, differing_fields, validate_correction
 from verbatim.store.engine import WRITE, create_store_engine, masked_url, store_url_from_env
-from verbatim.store.errors import CorrectionConflict, InvalidInput, TagHasChildren, UnknownAccount, UnknownTag
+from verbatim.store.errors import (AccountExists, CorrectionConflict, InvalidInput, TagHasChildren, UnknownAccount,
+                                   UnknownTag)
 from verbatim.store.labels import CommentLabels, fold_labels
 from verbatim.store.migrations import migrate
-from verbatim.store.names import check_name
+from verbatim.store.names import check_account_id, check_industry
 from verbatim.store.schema import AccountRow, CorrectionRow, TagRow
 from verbatim.store.tags import checked_tags, validated_taxonomy
 
@@ -85,6 +87,34 @@ class Store:
         with self._read() as session:
             return list(session.scalars(select(AccountRow.id).order_by(AccountRow.id)))
 
+    def industries(self) -> dict[str, str]:
+        """Every account's industry (models.industries), by account id."""
+        with self._read() as session:
+            rows = session.execute(select(AccountRow.id, AccountRow.industry))
+            return {account: industry for account, industry in rows}
+
+    def account_industry(self, account: str) -> str:
+        """The industry the account chose when it was created (`saas` for accounts from before)."""
+        with self._read() as session:
+            industry = session.scalar(select(AccountRow.industry).where(AccountRow.id == account))
+            if industry is None:
+                raise UnknownAccount(account)
+            return industry
+
+    def create_account(self, account: str, industry: str = DEFAULT_INDUSTRY) -> Taxonomy:
+        """Create the account with its industry's default taxonomy, and return that taxonomy.
+
+        An account that exists raises AccountExists; an unknown industry, or an account id that takes
+        the industry templates' prefix, raises InvalidInput. Either way nothing changes.
+        """
+        check_account_id(account)
+        taxonomy = INDUSTRY_TAXONOMIES[check_industry(industry)]
+        with self._write() as session:
+            if not self._create_account(session, account, industry):
+                raise AccountExists(account)
+            session.add_all(TagRow(**TagRow.values(account, tag, i)) for i, tag in enumerate(taxonomy.tags))
+        return taxonomy
+
     def taxonomy(self, account: str) -> Taxonomy:
         """The account's taxonomy, in the order its tags were first added."""
         with self._read() as session:
@@ -99,7 +129,7 @@ class Store:
         tags (None: no limit) raises InvalidInput, and both change nothing.
         Returns the account's taxonomy after the change.
         """
-        check_name("account_id", account)
+        check_account_id(account)
         incoming = checked_tags(account, tags)
         with self._write() as session:
             self._create_account(session, account)
@@ -232,10 +262,11 @@ class Store:
         with Session(self._writer, expire_on_commit=False) as session, session.begin():
             yield session
 
-    def _create_account(self, session: Session, account: str) -> bool:
+    def _create_account(self, session: Session, account: str, industry: str = DEFAULT_INDUSTRY) -> bool:
         """Create the account unless it exists; True if this call created it."""
         dialect_insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
-        statement = dialect_insert(AccountRow).values(id=account, created_at=datetime.now(timezone.utc))
+        statement = dialect_insert(AccountRow).values(id=account, created_at=datetime.now(timezone.utc),
+                                                      industry=industry)
         created = session.execute(statement.on_conflict_do_nothing(index_elements=["id"]).returning(AccountRow.id))
         return created.first() is not None
 

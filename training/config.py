@@ -17,6 +17,7 @@ class TrainingConfig:
     max_length: int = 128
     dropout: float = 0.1
     sentiment_weight: float = 1.0
+    tag_sentiment_weight: float = 1.0  # the sentiment of each tag a comment carries (models.network)
     seed: int = 13
     threads: int = 0  # 0: every core
     # Contrastive pairs before the epochs, for accounts with fewer training comments than

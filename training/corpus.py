@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from verbatim.models.industries import DEFAULT_INDUSTRY, INDUSTRY_TAXONOMIES, template_account
 from verbatim.models.taxonomy import DEFAULT_ACCOUNT, Taxonomy
 from verbatim.models.types import SENTIMENT_LABELS
 
@@ -30,6 +31,15 @@ class Record:
     survey_type: str | None = None
     score: float | None = None
     account: str = DEFAULT_ACCOUNT
+    tag_sentiments: tuple[tuple[str, str], ...] = ()  # (tag, sentiment) where labelled per tag
+
+    def tag_sentiment(self, tag: str) -> str | None:
+        """The sentiment the comment expresses about `tag`: its own label where given; the comment's
+        sentiment for a tag of a comment labelled with none per tag; else unknown."""
+        given = dict(self.tag_sentiments)
+        if tag in given:
+            return given[tag]
+        return self.sentiment if tag in self.tags and not given else None
 
 
 def _check(record: dict, where: str, taxonomy: Taxonomy, account: str) -> Record:
@@ -54,8 +64,18 @@ def _check(record: dict, where: str, taxonomy: Taxonomy, account: str) -> Record
     tags = record["tags"]
     if not isinstance(tags, list):
         raise CorpusError(f"{where}: field 'tags' must be a list")
+    tag_sentiments = record.get("tag_sentiments") or {}
+    if not isinstance(tag_sentiments, dict):
+        raise CorpusError(f"{where}: field 'tag_sentiments' must be an object of tag -> sentiment")
+    for tag, label in tag_sentiments.items():
+        if tag not in tags:
+            raise CorpusError(f"{where}: field 'tag_sentiments' names {tag!r}, which is not in 'tags'")
+        if label not in SENTIMENT_LABELS:
+            raise CorpusError(f"{where}: field 'tag_sentiments.{tag}' is {label!r}, "
+                              f"expected one of {list(SENTIMENT_LABELS)}")
     return Record(id=str(record["id"]), text=text, tags=frozenset(taxonomy.close(tags)), sentiment=sentiment,
-                  survey_type=survey_type, score=score, account=account)
+                  survey_type=survey_type, score=score, account=account,
+                  tag_sentiments=tuple(sorted(tag_sentiments.items())))
 
 
 def load_records(path: Path, taxonomy: Taxonomy, account: str = DEFAULT_ACCOUNT) -> list[Record]:
@@ -93,7 +113,33 @@ def seed_split(split: str, taxonomy: Taxonomy) -> list[Record]:
     return load_records(SEED_DIR / f"{split}.jsonl", taxonomy)
 
 
+def industry_split(industry: str, split: str) -> list[Record]:
+    """One split of an industry's corpus, as records of its template account (models.industries).
+
+    `saas` is the seed corpus with its fixed files. The other industries keep every comment in
+    `data/<industry>/comments-*.jsonl`; a comment's split follows a SHA-256 of its id alone
+    (15 % test, 15 % dev, the rest train), so it never moves as comments are added.
+    """
+    taxonomy = INDUSTRY_TAXONOMIES.get(industry)
+    if taxonomy is None:
+        raise ValueError(f"industry must be one of {sorted(INDUSTRY_TAXONOMIES)}, got {industry!r}")
+    if industry == DEFAULT_INDUSTRY:
+        return seed_split(split, taxonomy)
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
+    account = template_account(industry)
+    records = [r for path in sorted((SEED_DIR / industry).glob("comments-*.jsonl"))
+               for r in load_records(path, taxonomy, account)]
+    return [r for r in records if _industry_split_of(r.id) == split]
+
+
+def _industry_split_of(comment_id: str) -> str:
+    u = int.from_bytes(hashlib.sha256(comment_id.encode()).digest()[:8], "big") / 2**64
+    return "test" if u < 0.15 else "dev" if u < 0.30 else "train"
+
+
 def fingerprint(records: Iterable[Record]) -> str:
     """A content hash of the training data, stored in the artifact."""
-    rows = sorted(json.dumps([r.account, r.id, r.text, sorted(r.tags), r.sentiment]) for r in records)
+    rows = sorted(json.dumps([r.account, r.id, r.text, sorted(r.tags), r.sentiment]
+                             + ([list(r.tag_sentiments)] if r.tag_sentiments else [])) for r in records)
     return hashlib.sha256("\n".join(rows).encode()).hexdigest()

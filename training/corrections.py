@@ -3,8 +3,8 @@
 A comment with any correction in an account counts as reviewed there: its final tag set
 (the tags whose latest correction is ADD) is its full label for that account, so the
 account's tags it lacks are negatives, whether a person removed them or never added them.
-A sentiment correction relabels the comment. Comments nobody corrected are not in the
-store and give no negatives.
+A sentiment correction relabels the comment; a tag's sentiment rides on its latest ADD.
+Comments nobody corrected are not in the store and give no negatives.
 """
 
 from __future__ import annotations
@@ -28,8 +28,9 @@ def comment_record(labels: CommentLabels, taxonomy: Taxonomy) -> Record | None:
     if not live and labels.sentiment is None and labels.tags:
         return None
     tags = frozenset(taxonomy.close(set(labels.added & live)))
+    tag_sentiments = tuple((t.tag, t.sentiment) for t in labels.tags if t.tag in tags and t.sentiment is not None)
     return Record(id=labels.comment_id, text=labels.text, tags=tags, sentiment=labels.sentiment,
-                  account=labels.account_id)
+                  account=labels.account_id, tag_sentiments=tag_sentiments)
 
 
 def correction_records(store: Store, taxonomies: Mapping[str, Taxonomy]) -> list[Record]:
@@ -72,7 +73,8 @@ def replace_seed(seed: Mapping[str, Sequence[Record]],
 def as_corrections(records: Iterable[Record], actor: str, start: datetime) -> list[Correction]:
     """Replay labelled records as ADD corrections (the inverse of `comment_record`).
 
-    Each tag becomes one ADD; the sentiment rides on the first of them, or on a
+    Each tag becomes one ADD, with the record's own sentiment for that tag if it has one; the
+    comment's sentiment rides on the first of them, or on a
     sentiment-only correction when the record has no tags. A record with neither cannot be
     expressed as corrections and is skipped. Times step by a microsecond from `start` so the
     replay has a stable order; correction ids are derived from `actor`, so replaying the
@@ -81,11 +83,12 @@ def as_corrections(records: Iterable[Record], actor: str, start: datetime) -> li
     out: list[Correction] = []
     for record in records:
         tags: Sequence[str] = sorted(record.tags) or ([""] if record.sentiment else [])
+        own = dict(record.tag_sentiments)
         for i, tag in enumerate(tags):
             out.append(Correction(
                 correction_id=f"{actor}:{record.account}:{record.id}:{tag or 'sentiment'}",
                 account_id=record.account, comment_id=record.id, text=record.text, tag=tag,
                 action=Action.ADD if tag else None, predicted_by_model=False,
                 sentiment=record.sentiment if i == 0 else None, actor=actor,
-                time=start + timedelta(microseconds=len(out))))
+                time=start + timedelta(microseconds=len(out)), tag_sentiment=own.get(tag)))
     return out

@@ -1,4 +1,5 @@
-"""Records to tensors: token ids, masked multi-label targets and sentiment classes."""
+"""Records to tensors: token ids, masked multi-label targets, sentiment classes and the
+sentiment class of each tag a comment carries."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ class TrainingSet:
     targets: np.ndarray  # [n, labels] 0/1
     mask: np.ndarray  # [n, labels] 1 where the label is known for that comment
     sentiment: np.ndarray  # [n] class index, IGNORE when unknown
+    tag_sentiment: np.ndarray  # [n, labels] class index of the comment's sentiment about the tag, else IGNORE
 
     def __len__(self) -> int:
         return len(self.token_ids)
@@ -38,6 +40,7 @@ def build_training_set(records: Sequence[Record], labels: LabelSpace, token_ids:
     """
     targets = np.zeros((len(records), len(labels)), dtype=np.float32)
     mask = np.zeros_like(targets)
+    tag_sentiment = np.full(targets.shape, IGNORE, dtype=np.int64)
     columns = {account: labels.indices(account) for account in labels.accounts}
     added_later = {c for c in columns.get(DEFAULT_ACCOUNT, []) if labels.labels[c][1] not in DEFAULT_TAXONOMY}
     for i, record in enumerate(records):
@@ -46,9 +49,13 @@ def build_training_set(records: Sequence[Record], labels: LabelSpace, token_ids:
             if from_seed and column in added_later:
                 continue
             mask[i, column] = 1.0
-            targets[i, column] = float(labels.labels[column][1] in record.tags)
+            tag = labels.labels[column][1]
+            targets[i, column] = float(tag in record.tags)
+            if (label := record.tag_sentiment(tag)) is not None:
+                tag_sentiment[i, column] = SENTIMENT_LABELS.index(label)
     sentiment = np.array([SENTIMENT_LABELS.index(r.sentiment) if r.sentiment else IGNORE for r in records])
-    return TrainingSet(token_ids=token_ids, targets=targets, mask=mask, sentiment=sentiment)
+    return TrainingSet(token_ids=token_ids, targets=targets, mask=mask, sentiment=sentiment,
+                       tag_sentiment=tag_sentiment)
 
 
 def length_bucketed_batches(data: TrainingSet, batch_size: int, rng: random.Random) -> list[list[int]]:
@@ -73,6 +80,7 @@ def collate(data: TrainingSet, batch: list[int], pad_id: int) -> dict[str, torch
         "targets": torch.from_numpy(data.targets[batch]),
         "mask": torch.from_numpy(data.mask[batch]),
         "sentiment": torch.from_numpy(data.sentiment[batch]).long(),
+        "tag_sentiment": torch.from_numpy(data.tag_sentiment[batch]),
     }
 
 

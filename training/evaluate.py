@@ -1,5 +1,6 @@
 """Evaluation reports: per-tag precision/recall/F1, micro/macro F1, sentiment accuracy,
-macro-F1 and confusion matrix, and the same theme figures for a keyword-rules-only baseline."""
+macro-F1 and confusion matrix, the same for each gold tag's sentiment, calibration errors, how
+well needs_review singles out wrong answers, and the theme figures of keyword rules alone."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from verbatim.models.predictor import Predictor
+from verbatim.models.predictor import Predictor, Scores
 from verbatim.models.rules import KeywordRules
 from verbatim.models.taxonomy import Taxonomy
-from verbatim.models.types import SENTIMENT_LABELS
+from verbatim.models.types import SENTIMENT_LABELS, Prediction
+from verbatim.training.calibration import binary_ece, top_label_ece
 from verbatim.training.corpus import Record
 
 
@@ -90,7 +92,8 @@ def evaluate(predictor: Predictor, records: Sequence[Record], account: str) -> d
 def evaluate_with_outcomes(predictor: Predictor, records: Sequence[Record], account: str) -> tuple[dict, Outcomes]:
     """`evaluate`, plus the per-comment outcomes the promotion gate compares."""
     taxonomy = predictor.taxonomy(account)
-    predictions = predictor.predict([r.text for r in records], account)
+    scores = predictor.scores([r.text for r in records])
+    predictions = [predictor.decide(r.text, account, *scores.row(i)) for i, r in enumerate(records)]
     tags = [set(p.tag_names) for p in predictions]
     sentiments = [p.sentiment.label for p in predictions]
     report = {
@@ -99,6 +102,61 @@ def evaluate_with_outcomes(predictor: Predictor, records: Sequence[Record], acco
         "comments": len(records),
         "themes": theme_report([set(r.tags) for r in records], tags, taxonomy.names),
         "sentiment": sentiment_report([r.sentiment for r in records], sentiments),
+        "tag_sentiment": tag_sentiment_report(predictor, records, account, scores),
+        "calibration": calibration_report(predictor, records, account, scores),
+        "review": review_report(records, predictions),
         "keyword_baseline": keyword_baseline(records, taxonomy),
     }
     return report, Outcomes.of(records, tags, sentiments, taxonomy.names)
+
+
+def _tag_sentiment_cells(predictor: Predictor, records: Sequence[Record], account: str) -> list[tuple[int, int, str]]:
+    """(row, column, gold label) for each gold tag with a known sentiment that the model has a column for."""
+    columns = dict(zip(predictor.meta.labels.tags(account), predictor.meta.labels.indices(account)))
+    return [(i, columns[tag], label) for i, r in enumerate(records) for tag in sorted(r.tags)
+            if tag in columns and (label := r.tag_sentiment(tag)) is not None]
+
+
+def tag_sentiment_report(predictor: Predictor, records: Sequence[Record], account: str, scores: Scores) -> dict:
+    """The sentiment predicted about each gold tag (read from its column whether or not the tag
+    was predicted, as aspect-category polarity is measured) against the tag's gold sentiment."""
+    cells = _tag_sentiment_cells(predictor, records, account)
+    predicted = [SENTIMENT_LABELS[int(scores.tag_sentiment[i, c].argmax())] for i, c, _ in cells]
+    return sentiment_report([gold for *_, gold in cells], predicted)
+
+
+def calibration_report(predictor: Predictor, records: Sequence[Record], account: str, scores: Scores) -> dict:
+    """Expected calibration error of the tag scores (each comment-tag cell), the sentiment's and
+    the tags' sentiments' top probability."""
+    columns = predictor.meta.labels.indices(account)
+    truth = np.array([[tag in r.tags for tag in predictor.meta.labels.tags(account)] for r in records], dtype=float)
+    gold = [(i, SENTIMENT_LABELS.index(r.sentiment)) for i, r in enumerate(records) if r.sentiment]
+    cells = _tag_sentiment_cells(predictor, records, account)
+    tag_p = np.array([scores.tag_sentiment[i, c] for i, c, _ in cells]).reshape(-1, len(SENTIMENT_LABELS))
+    return {
+        "theme_ece": round(binary_ece(scores.themes[:, columns], truth), 4) if columns else None,
+        "sentiment_ece": round(top_label_ece(scores.sentiment[[i for i, _ in gold]],
+                                             np.array([c for _, c in gold])), 4),
+        "tag_sentiment_ece": round(top_label_ece(tag_p, np.array([SENTIMENT_LABELS.index(g) for *_, g in cells])),
+                                   4),
+    }
+
+
+def review_report(records: Sequence[Record], predictions: Sequence[Prediction]) -> dict:
+    """How many comments needs_review flags, and how often flagged and unflagged comments are
+    wrong (a tag set other than the gold one, or a sentiment other than a known gold one)."""
+    wrong = [set(p.tag_names) != set(r.tags) or (r.sentiment is not None and p.sentiment.label != r.sentiment)
+             for r, p in zip(records, predictions, strict=True)]
+    flagged = [p.needs_review for p in predictions]
+
+    def error_rate(group: bool) -> float | None:
+        rows = [w for w, f in zip(wrong, flagged) if f == group]
+        return round(sum(rows) / len(rows), 4) if rows else None
+
+    rate_flagged, rate_unflagged = error_rate(True), error_rate(False)
+    return {
+        "flagged_share": round(sum(flagged) / len(flagged), 4) if flagged else 0.0,
+        "error_rate_flagged": rate_flagged,
+        "error_rate_unflagged": rate_unflagged,
+        "error_ratio": round(rate_flagged / rate_unflagged, 2) if rate_flagged is not None and rate_unflagged else None,
+    }

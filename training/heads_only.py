@@ -23,6 +23,7 @@ from verbatim.models.artifact import Artifact, ArtifactMeta
 from verbatim.models.labels import LabelSpace
 from verbatim.models.network import ThemeSentimentNet
 from verbatim.models.taxonomy import Taxonomy
+from verbatim.training.calibration import apply_temperatures
 from verbatim.training.corpus import Record, fingerprint
 from verbatim.training.dataset import IGNORE, build_training_set
 from verbatim.training.embedding_cache import EmbeddingCache, encode_texts, encoder_version  # noqa: F401 (API)
@@ -81,7 +82,20 @@ class _LookupNet(nn.Module):
         self.net = net
         self.table = table
 
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    @property
+    def theme_head(self) -> nn.Linear:  # the heads are the network's: calibration scales them in place
+        return self.net.theme_head
+
+    @property
+    def sentiment_head(self) -> nn.Linear:
+        return self.net.sentiment_head
+
+    @property
+    def tag_sentiment_head(self) -> nn.Linear:
+        return self.net.tag_sentiment_head
+
+    def forward(self, input_ids: torch.Tensor,
+                attention_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         rows = [ids[mask.bool()].cpu().numpy().astype(np.int64).tobytes()
                 for ids, mask in zip(input_ids, attention_mask)]
         return self.net.heads(torch.from_numpy(np.stack([self.table[row] for row in rows])))
@@ -128,11 +142,15 @@ def train_heads(champion: Artifact, train: Sequence[Record], dev: Sequence[Recor
     net = ThemeSentimentNet(champion.net.encoder, num_labels=len(labels), dropout=config.dropout)
     with torch.no_grad():
         net.sentiment_head.load_state_dict(champion.net.sentiment_head.state_dict())
+        width = net.sentiment_head.out_features
         for column, pair in enumerate(labels.labels):
             if pair in champion.meta.labels.labels:
                 old = champion.meta.labels.index(*pair)
                 net.theme_head.weight[column] = champion.net.theme_head.weight[old]
                 net.theme_head.bias[column] = champion.net.theme_head.bias[old]
+                new_rows, old_rows = slice(column * width, (column + 1) * width), slice(old * width, (old + 1) * width)
+                net.tag_sentiment_head.weight[new_rows] = champion.net.tag_sentiment_head.weight[old_rows]
+                net.tag_sentiment_head.bias[new_rows] = champion.net.tag_sentiment_head.bias[old_rows]
 
     data = build_training_set(train, labels, [[] for _ in train], seed_ids)
     targets, mask = torch.from_numpy(data.targets), torch.from_numpy(data.mask)
@@ -140,7 +158,8 @@ def train_heads(champion: Artifact, train: Sequence[Record], dev: Sequence[Recor
     embeddings = torch.from_numpy(train_embeddings)
     tag_counts = learn_tag_counts(train, taxonomies)
     if config.solver == "lbfgs":
-        fit_heads(net, embeddings, targets, mask, sentiment, config.c, config.single_label_c,
+        fit_heads(net, embeddings, targets, mask, sentiment, torch.from_numpy(data.tag_sentiment), config.c,
+                  config.single_label_c,
                   single_label_columns(labels, taxonomies, tag_counts))
         steps = 1
     else:
@@ -158,8 +177,6 @@ def train_heads(champion: Artifact, train: Sequence[Record], dev: Sequence[Recor
                          "heads": asdict(config), "encoder": champion.meta.training_config},
         data_fingerprint=fingerprint([*train, *dev]),
         tag_counts=tag_counts,
-        review_margin=champion.meta.review_margin,
-        min_sentiment_confidence=champion.meta.min_sentiment_confidence,
     )
     return Artifact(meta=meta, net=net, tokenizer=champion.tokenizer)
 
@@ -184,7 +201,7 @@ def _fit_adam(net: ThemeSentimentNet, embeddings: torch.Tensor, targets: torch.T
             rng.shuffle(rows)
             for start in range(0, len(rows), config.batch_size):
                 batch = rows[start:start + config.batch_size]
-                theme_logits, sentiment_logits = net.heads(embeddings[batch])
+                theme_logits, sentiment_logits, _ = net.heads(embeddings[batch])
                 loss = masked_loss(theme_logits, sentiment_logits, targets[batch], mask[batch], sentiment[batch],
                                    config.sentiment_weight, pos_weight)
                 loss.backward()
@@ -217,5 +234,8 @@ def refit_with_dev(tuned: Artifact, champion: Artifact, train: Sequence[Record],
     refit.meta.thresholds = list(tuned.meta.thresholds)
     refit.meta.rule_thresholds = list(tuned.meta.rule_thresholds)
     refit.meta.tag_counts = dict(tuned.meta.tag_counts)
+    refit.meta.review_cutoffs = dict(tuned.meta.review_cutoffs)
+    refit.meta.calibration = tuned.meta.calibration
+    apply_temperatures(refit, tuned.meta.calibration)  # the temperatures dev chose, on the refitted heads
     refit.meta.training_config["refit_with_dev"] = True
     return refit

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 
 from verbatim.models.taxonomy import DEFAULT_ACCOUNT, DEFAULT_TAXONOMY, Taxonomy
 from verbatim.store import Store
-from verbatim.training.corpus import SPLITS, Record, seed_split
+from verbatim.models.industries import DEFAULT_INDUSTRY, INDUSTRY_TAXONOMIES, TEMPLATE_PREFIX
+from verbatim.training.corpus import SPLITS, Record, industry_split, seed_split
 from verbatim.training.corrections import correction_records, replace_seed
 from verbatim.training.retrain_report import MIN_GATE_COMMENTS
 
@@ -117,7 +118,9 @@ def with_seed(splits: Splits, seed: Mapping[str, Sequence[Record]], seed_ids: fr
 def build_splits(store: Store, taxonomies: Mapping[str, Taxonomy], config: HoldoutConfig = HoldoutConfig(),
                  include_seed: bool = True) -> Splits:
     """The retraining dataset: hashed splits of the store's corrections plus, unless turned off,
-    the seed corpus in its fixed splits, where a matching default-account correction overrules it."""
+    the seed corpus in its fixed splits, where a matching default-account correction overrules it,
+    and the other industries' corpora as their template accounts (models.industries), so every
+    challenger still serves each industry's default taxonomy."""
     corrected = correction_records(store, taxonomies)
     if not include_seed:
         return split_corrections(corrected, config)
@@ -128,6 +131,9 @@ def build_splits(store: Store, taxonomies: Mapping[str, Taxonomy], config: Holdo
                     for r in seed_split(split, DEFAULT_TAXONOMY)] for split in SPLITS}
     seed, rest = replace_seed(seed, corrected)
     seed_ids = frozenset(r.id for records in seed.values() for r in records) - {r.id for r in corrected}
+    for split, records in seed.items():  # the other industries' default accounts ride along unchanged
+        records.extend(r for industry in INDUSTRY_TAXONOMIES if industry != DEFAULT_INDUSTRY
+                       for r in industry_split(industry, split))
     return with_seed(split_corrections(rest, config), seed, seed_ids)
 
 
@@ -137,8 +143,8 @@ def dataset_counts(splits: Splits) -> dict:
     grouped = {name: splits.by_account(name) for name in (TRAIN, DEV, HELDOUT)}
     for account in splits.accounts:
         rows = {name: grouped[name].get(account, []) for name in (TRAIN, DEV, HELDOUT)}
-        seed = sum(r.id in splits.seed_ids for records in rows.values() for r in records
-                   if r.account == DEFAULT_ACCOUNT)
+        seed = sum(account.startswith(TEMPLATE_PREFIX) or (account == DEFAULT_ACCOUNT and r.id in splits.seed_ids)
+                   for records in rows.values() for r in records)
         positives = Counter(tag for r in rows[TRAIN] for tag in r.tags)
         accounts[account] = {**{name: len(records) for name, records in rows.items()},
                              "corrections": sum(map(len, rows.values())) - seed, "seed": seed,

@@ -84,6 +84,34 @@ def fit_softmax(x: torch.Tensor, classes: torch.Tensor, num_classes: int, c: flo
     return weight.detach().float(), bias.detach().float()
 
 
+def fit_tag_sentiment(x: torch.Tensor, offsets: torch.Tensor, classes: torch.Tensor, c: float,
+                      max_iter: int = 500) -> tuple[torch.Tensor, torch.Tensor] | None:
+    """Each label's sentiment offsets (models.network) as multinomial logistic regression whose
+    logits start from the comment's sentiment logits `offsets` [n, 3]: per label, the mean
+    cross-entropy over its known rows of `classes` [n, labels] plus ||W_label||^2 / (2 C n_label),
+    so a label with few examples stays close to the comment's sentiment. Returns the head's
+    (weight [labels * 3, dim], bias [labels * 3]), zero for a label with no known row; None when
+    no cell is known."""
+    known = classes != IGNORE
+    if not known.any():
+        return None
+    rows = known.any(1)
+    x, offsets, classes, known = x[rows].double(), offsets[rows].double(), classes[rows], known[rows]
+    labels, width = classes.shape[1], len(offsets[0])
+    n = known.sum(0).clamp(min=1).double()
+    weight = torch.zeros(labels, width, x.shape[1], dtype=torch.float64, requires_grad=True)
+    bias = torch.zeros(labels, width, dtype=torch.float64, requires_grad=True)
+    target = classes.clamp(min=0)
+
+    def objective() -> torch.Tensor:
+        logits = offsets[:, None, :] + torch.einsum("nd,lkd->nlk", x, weight) + bias
+        loss = F.cross_entropy(logits.permute(0, 2, 1), target, reduction="none") * known
+        return (loss.sum(0) / n + (weight ** 2).sum((1, 2)) / (2 * c * n)).sum()
+
+    _solve([weight, bias], objective, max_iter)
+    return weight.detach().float().reshape(labels * width, -1), bias.detach().float().reshape(-1)
+
+
 def fit_single_label_columns(x: torch.Tensor, classes: torch.Tensor, num_classes: int, c: float,
                              max_iter: int = 500) -> tuple[torch.Tensor, torch.Tensor] | None:
     """Sigmoid columns for an account whose comments carry exactly one tag (an intent set).
@@ -117,11 +145,12 @@ def single_label_columns(labels: LabelSpace, taxonomies: Mapping[str, Taxonomy],
 
 
 def fit_heads(net: ThemeSentimentNet, embeddings: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor,
-              sentiment: torch.Tensor, c: float, single_label_c: float,
+              sentiment: torch.Tensor, tag_sentiment: torch.Tensor, c: float, single_label_c: float,
               single_label: Sequence[list[int]] = ()) -> None:
-    """Both heads of `net` as logistic regression on frozen `embeddings`: one-vs-rest per tag,
-    except each single-label account's columns, fitted jointly; the sentiment head as a softmax.
-    A column (or the sentiment head) with no labelled rows keeps the weights it had."""
+    """The heads of `net` as logistic regression on frozen `embeddings`: one-vs-rest per tag,
+    except each single-label account's columns, fitted jointly; the sentiment head as a softmax;
+    each tag's sentiment offsets from the fitted sentiment head (fit_tag_sentiment). A column
+    (or the sentiment head) with no labelled rows keeps the weights it had."""
     weight, bias = fit_theme_columns(embeddings, targets, mask, c)
     for columns in single_label:
         block = targets[:, columns] * mask[:, columns]
@@ -137,3 +166,10 @@ def fit_heads(net: ThemeSentimentNet, embeddings: torch.Tensor, targets: torch.T
         if softmax is not None:
             net.sentiment_head.weight.copy_(softmax[0])
             net.sentiment_head.bias.copy_(softmax[1])
+        offsets = net.sentiment_head(embeddings)
+    per_tag = fit_tag_sentiment(embeddings, offsets, tag_sentiment, c)
+    if per_tag is not None:
+        cells = (tag_sentiment != IGNORE).any(0).repeat_interleave(net.sentiment_head.out_features)
+        with torch.no_grad():
+            net.tag_sentiment_head.weight[cells] = per_tag[0][cells]
+            net.tag_sentiment_head.bias[cells] = per_tag[1][cells]

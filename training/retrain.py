@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 
 from verbatim.models.artifact import Artifact, ArtifactError
 from verbatim.models.encoder import load_base_encoder
+from verbatim.models.industries import template_taxonomies
 from verbatim.models.labels import LabelSpace
 from verbatim.models.predictor import Predictor
 from verbatim.models.registry import REPORTS_DIR, ChampionChanged, Registry, RegistryError, new_version
@@ -135,6 +136,8 @@ def _cycle(store: Store, registry: Registry, config: RetrainConfig, report: Retr
     # 1-2. The dataset: seed corpus plus the latest state of every correction, split per account.
     champion, champion_note = _load_champion(registry)
     taxonomies = {account: store.taxonomy(account) for account in store.accounts()}
+    if config.include_seed:
+        taxonomies = template_taxonomies() | taxonomies  # the default account's live taxonomy wins
     splits = build_splits(store, taxonomies, config.holdout, config.include_seed)
     report.data_fingerprint = fingerprint([*splits.train, *splits.dev])
     report.dataset = dataset_counts(splits)

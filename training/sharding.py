@@ -30,6 +30,7 @@ class ShareOfBatch:
     world_size: int = 1
     known_cells: float = 0.0  # of the global batch: theme cells with a label, sentiments with a class
     known_sentiments: int = 0
+    known_tag_sentiments: int = 0
     weight: float = 1.0  # 0 for a rank whose share is empty: it still joins the gradient sync
 
     @classmethod
@@ -41,22 +42,28 @@ class ShareOfBatch:
         if not rows:  # the last batch of an epoch can be smaller than the world
             rows, weight = batch[:1], 0.0
         return cls(rows, runtime.world_size, float(data.mask[batch].sum()),
-                   int((data.sentiment[batch] != IGNORE).sum()), weight)
+                   int((data.sentiment[batch] != IGNORE).sum()), int((data.tag_sentiment[batch] != IGNORE).sum()),
+                   weight)
 
-    def loss(self, theme_logits: torch.Tensor, sentiment_logits: torch.Tensor, batch: dict[str, torch.Tensor],
-             sentiment_weight: float) -> torch.Tensor:
-        """Masked multi-label BCE for themes plus cross-entropy for known sentiments."""
+    def loss(self, logits: tuple[torch.Tensor, torch.Tensor, torch.Tensor], batch: dict[str, torch.Tensor],
+             sentiment_weight: float, tag_sentiment_weight: float) -> torch.Tensor:
+        """Masked multi-label BCE for themes plus cross-entropy for known sentiments, of the
+        comment and of each tag it carries."""
+        theme_logits, sentiment_logits, tag_sentiment_logits = logits
         theme_loss = F.binary_cross_entropy_with_logits(theme_logits, batch["targets"], reduction="none")
-        if self.world_size == 1:  # one process: the loss training has always used
-            theme_loss = (theme_loss * batch["mask"]).sum() / batch["mask"].sum().clamp(min=1.0)
-            loss = theme_loss
-            if (batch["sentiment"] != IGNORE).any():
-                loss = loss + sentiment_weight * F.cross_entropy(sentiment_logits, batch["sentiment"],
-                                                                 ignore_index=IGNORE)
+        sentiments = ((sentiment_logits, batch["sentiment"], sentiment_weight, self.known_sentiments),
+                      (tag_sentiment_logits.reshape(-1, tag_sentiment_logits.shape[-1]),
+                       batch["tag_sentiment"].reshape(-1), tag_sentiment_weight, self.known_tag_sentiments))
+        if self.world_size == 1:  # one process: the mean over the batch's known cells and classes
+            loss = (theme_loss * batch["mask"]).sum() / batch["mask"].sum().clamp(min=1.0)
+            for predicted, gold, weight, _ in sentiments:
+                if weight and (gold != IGNORE).any():
+                    loss = loss + weight * F.cross_entropy(predicted, gold, ignore_index=IGNORE)
             return loss
         scale = self.world_size * self.weight
         loss = (theme_loss * batch["mask"]).sum() * (scale / max(self.known_cells, 1.0))
-        if self.known_sentiments:
-            summed = F.cross_entropy(sentiment_logits, batch["sentiment"], ignore_index=IGNORE, reduction="sum")
-            loss = loss + sentiment_weight * summed * (scale / self.known_sentiments)
+        for predicted, gold, weight, known in sentiments:
+            if weight and known:
+                summed = F.cross_entropy(predicted, gold, ignore_index=IGNORE, reduction="sum")
+                loss = loss + weight * summed * (scale / known)
         return loss

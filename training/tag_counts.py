@@ -40,7 +40,7 @@ def choose_on_dev(artifact: Artifact, dev: Sequence[Record], scores: Scores) -> 
         def dev_f1(count: TagCount) -> float:
             meta.tag_counts[account] = count
             predictor = Predictor(artifact)
-            predicted = [predictor.decide(dev[i].text, account, scores.themes[i], scores.sentiment[i]).tag_names
+            predicted = [predictor.decide(dev[i].text, account, *scores.row(i)).tag_names
                          for i in rows]
             return theme_report([dev[i].tags for i in rows], predicted, meta.labels.tags(account))["micro_f1"]
 

@@ -22,6 +22,7 @@ from verbatim.models.predictor import Predictor
 from verbatim.models.rules import KeywordRules
 from verbatim.models.taxonomy import Taxonomy
 from verbatim.models.thresholds import tune_thresholds
+from verbatim.training.calibration import calibrate, review_cutoffs
 from verbatim.training.config import TrainingConfig
 from verbatim.training.corpus import Record, fingerprint
 from verbatim.training.dataset import TrainingSet, build_training_set, collate, length_bucketed_batches
@@ -63,7 +64,8 @@ def train(train_records: Sequence[Record], dev_records: Sequence[Record], taxono
         net.to("cpu")
         interpolate(net.encoder, (anchor_factory or encoder_factory)()[0], config.interpolation)
         fit_heads(net, pooled_embeddings(net, fitted.token_ids, fitted.pad_id), torch.from_numpy(data.targets),
-                  torch.from_numpy(data.mask), torch.from_numpy(data.sentiment).long(), config.head_c, SINGLE_LABEL_C,
+                  torch.from_numpy(data.mask), torch.from_numpy(data.sentiment).long(),
+                  torch.from_numpy(data.tag_sentiment), config.head_c, SINGLE_LABEL_C,
                   single_label_columns(labels, taxonomies, tag_counts))
 
     # Thresholds, then the self-describing artifact.
@@ -119,7 +121,8 @@ def _fit(train_records: Sequence[Record], taxonomies: dict[str, Taxonomy], confi
     # Network and optimiser: the encoder learns slowly, the fresh heads quickly.
     net = ThemeSentimentNet(encoder, num_labels=len(labels), dropout=config.dropout).to(runtime.device)
     model = runtime.wrap(net)
-    head_params = list(net.theme_head.parameters()) + list(net.sentiment_head.parameters())
+    head_params = [p for head in (net.theme_head, net.sentiment_head, net.tag_sentiment_head)
+                   for p in head.parameters()]
     optimizer = torch.optim.AdamW([
         {"params": list(net.encoder.parameters()), "lr": config.encoder_lr},
         {"params": head_params, "lr": config.head_lr},
@@ -140,8 +143,9 @@ def _fit(train_records: Sequence[Record], taxonomies: dict[str, Taxonomy], confi
                 share = ShareOfBatch.of(data, whole, runtime)
                 batch = {k: v.to(runtime.device) for k, v in collate(data, share.rows, pad_id).items()}
                 with precision.autocast():
-                    theme_logits, sentiment_logits = model(batch["input_ids"], batch["attention_mask"])
-                loss = share.loss(theme_logits.float(), sentiment_logits.float(), batch, config.sentiment_weight)
+                    logits = model(batch["input_ids"], batch["attention_mask"])
+                loss = share.loss(tuple(x.float() for x in logits), batch, config.sentiment_weight,
+                                  config.tag_sentiment_weight)
                 precision.backward(loss)
                 precision.step(optimizer, net.parameters(), 1.0)
                 scheduler.step()
@@ -180,11 +184,13 @@ def pooled_embeddings(net: ThemeSentimentNet, token_ids: Sequence[Sequence[int]]
 
 
 def tune_on_dev(artifact: Artifact, dev_records: Sequence[Record]) -> None:
-    """Set each account's thresholds and rule thresholds, then its TagCount, from its dev comments."""
+    """Calibrate the heads (training.calibration), then set each account's thresholds and rule
+    thresholds, its TagCount and its needs_review cut-off, from its dev comments."""
     meta = artifact.meta
     dev = [r for r in dev_records if r.account in meta.taxonomies]
     if not dev:
         return
+    meta.calibration = calibrate(artifact, dev)
     scores = Predictor(artifact).scores([r.text for r in dev])
     for account in meta.labels.accounts:
         rows = [i for i, r in enumerate(dev) if r.account == account]
@@ -201,3 +207,4 @@ def tune_on_dev(artifact: Artifact, dev_records: Sequence[Record]) -> None:
             meta.thresholds[column] = float(t)
             meta.rule_thresholds[column] = float(r)
     choose_on_dev(artifact, dev, scores)
+    meta.review_cutoffs = review_cutoffs(artifact, dev, scores)

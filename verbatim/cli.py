@@ -10,10 +10,12 @@ import os
 import sys
 from pathlib import Path
 
-from verbatim import cli_classify, cli_correct, cli_keys, cli_registry, cli_report, cli_tags
+from verbatim import cli_accounts, cli_classify, cli_correct, cli_keys, cli_registry, cli_report, cli_tags
 from verbatim.cli_common import add_debug_argument, describe, user_errors
 from verbatim.models.backend_names import BACKENDS, DEFAULT_BACKEND
+from verbatim.models.industries import INDUSTRY_TAXONOMIES
 from verbatim.models.registry import DEFAULT_REGISTRY, REGISTRY_ENV, registry_path
+from verbatim.training.corpus import SPLITS
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -28,7 +30,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from verbatim.models.device import DeviceError, resolve_device
     from verbatim.models.predictor import Predictor, UnknownAccountError
     from verbatim.models.registry import Registry, RegistryError
-    from verbatim.training.corpus import CorpusError, load_records
+    from verbatim.models.industries import template_account
+    from verbatim.training.corpus import CorpusError, industry_split, load_records
     from verbatim.training.evaluate import evaluate
 
     try:
@@ -44,15 +47,18 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         return _fail(f"no champion in {registry.root}; run `verbatim train` first or pass --model VERSION")
     artifact = Artifact.load(path)  # saved on the CPU, whichever device trained it
     predictor = Predictor(artifact, TorchBackend.on_device(artifact.net, device))
+    account = template_account(args.industry) if args.industry else args.account
     try:
-        taxonomy = predictor.taxonomy(args.account)
-        records = load_records(Path(args.data), taxonomy, account=args.account)
+        taxonomy = predictor.taxonomy(account)
+        records = industry_split(args.industry, args.split) if args.industry else \
+            load_records(Path(args.data), taxonomy, account=account)
     except UnknownAccountError:
-        return _fail(f"--account {args.account!r} is not in model {predictor.version}; "
+        flag = f"--industry {args.industry}" if args.industry else f"--account {args.account!r}"
+        return _fail(f"{flag}: account {account!r} is not in model {predictor.version}; "
                      f"it knows {predictor.accounts}")
     except (CorpusError, OSError) as exc:
         return _fail(str(exc))
-    print(json.dumps(evaluate(predictor, records, args.account), indent=2))
+    print(json.dumps(evaluate(predictor, records, account), indent=2))
     return 0
 
 
@@ -166,6 +172,32 @@ def cmd_bench_summaries(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench_sentiment(args: argparse.Namespace) -> int:
+    from verbatim.bench.data_dir import SEMEVAL_FILE, data_dir
+    from verbatim.bench.sentiment import format_table, run
+
+    try:
+        report = run(registry_path(args.registry), data_dir(args.data_dir) / SEMEVAL_FILE, device=args.device)
+    except (RuntimeError, ValueError) as exc:  # ValueError: an unusable data file (CorpusError) or device
+        return _fail(str(exc))
+    print(json.dumps(report, indent=2) if args.json else format_table(report))
+    return 0
+
+
+def cmd_bench_aspects(args: argparse.Namespace) -> int:
+    from verbatim.bench.aspects import format_table, run
+    from verbatim.bench.data_dir import SEMEVAL_FILE, data_dir
+    from verbatim.training.config import TrainingConfig
+
+    try:
+        config = TrainingConfig.from_overrides(epochs=args.epochs, tag_sentiment_weight=args.tag_sentiment_weight)
+        report = run(data_dir(args.data_dir) / SEMEVAL_FILE, config)
+    except (RuntimeError, ValueError) as exc:
+        return _fail(str(exc).replace("TrainingConfig.", "--"))
+    print(json.dumps(report, indent=2) if args.json else format_table(report))
+    return 0
+
+
 _SWITCHES = frozenset({"insecure_no_auth"})  # serve settings given as a bare --flag
 
 
@@ -204,10 +236,15 @@ def build_parser() -> argparse.ArgumentParser:
     add_train_arguments(train)
     train.set_defaults(func=cmd_train)
 
-    evaluate = sub.add_parser("evaluate", help="print a JSON evaluation report for a labelled JSONL file")
-    evaluate.add_argument("--data", required=True, help="JSONL in the seed record format")
+    evaluate = sub.add_parser("evaluate", help="print a JSON evaluation report for a labelled JSONL file, "
+                                                "or for an industry's split of the built-in corpora")
+    source = evaluate.add_mutually_exclusive_group(required=True)
+    source.add_argument("--data", help="JSONL in the seed record format")
+    source.add_argument("--industry", choices=sorted(INDUSTRY_TAXONOMIES),
+                        help="an industry's own corpus split (--split), on its default account's heads")
+    evaluate.add_argument("--split", choices=SPLITS, default="test", help="with --industry (default test)")
     evaluate.add_argument("--model", help="model version (default: the champion)")
-    evaluate.add_argument("--account", default="default", help="account whose tags to evaluate")
+    evaluate.add_argument("--account", default="default", help="with --data: the account whose tags to evaluate")
     evaluate.add_argument("--registry", help=f"registry directory (env {REGISTRY_ENV}, default {DEFAULT_REGISTRY})")
     add_device_argument(evaluate)
     evaluate.set_defaults(func=cmd_evaluate)
@@ -232,7 +269,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=cmd_serve)
 
     # Through a running server, on the light client (clients/python); and the registry on disk.
-    for module in (cli_classify, cli_correct, cli_tags, cli_registry, cli_report, cli_keys):
+    for module in (cli_classify, cli_correct, cli_tags, cli_accounts, cli_registry, cli_report, cli_keys):
         module.add_parser(sub)
 
     bench = sub.add_parser("bench", help="benchmarks").add_subparsers(dest="bench", required=True)
@@ -276,6 +313,24 @@ def build_parser() -> argparse.ArgumentParser:
     bench_soak.add_argument("--seed", type=int, default=0, help="seed of the arrivals")
     bench_soak.add_argument("--json", action="store_true", help="print the report as one JSON object")
     bench_soak.set_defaults(func=cmd_bench_soak)
+    bench_sentiment = bench.add_parser("sentiment", help="the champion's comment-level sentiment vs VADER on "
+                                                         "SemEval-2014 restaurants and each industry's test split")
+    bench_sentiment.add_argument("--registry", help="registry whose champion to measure, only read (env "
+                                                    f"{REGISTRY_ENV}, default {DEFAULT_REGISTRY})")
+    bench_sentiment.add_argument("--data-dir", type=Path, help="folder of the public data sets (env "
+                                                               "VERBATIM_DATA_DIR, default ../shared/data)")
+    add_device_argument(bench_sentiment)
+    bench_sentiment.add_argument("--json", action="store_true", help="print the report as one JSON object")
+    bench_sentiment.set_defaults(func=cmd_bench_sentiment)
+    bench_aspects = bench.add_parser("aspects", help="sentiment per tag on SemEval-2014 restaurants: train the "
+                                                     "account on the 80 %%, measure category and polarity on the 20 %%")
+    bench_aspects.add_argument("--data-dir", type=Path, help="folder of the public data sets (env "
+                                                             "VERBATIM_DATA_DIR, default ../shared/data)")
+    bench_aspects.add_argument("--epochs", type=int, help="override the training epochs")
+    bench_aspects.add_argument("--tag-sentiment-weight", type=float,
+                               help="weight of the per-tag sentiment loss (0 trains without it)")
+    bench_aspects.add_argument("--json", action="store_true", help="print the report as one JSON object")
+    bench_aspects.set_defaults(func=cmd_bench_aspects)
     for command in sub.choices.values():
         add_debug_argument(command)
     return parser

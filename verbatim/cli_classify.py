@@ -14,7 +14,7 @@ from verbatim.cli_common import (CliError, connect, output, positive_int, read_r
                                  text_field)
 
 if TYPE_CHECKING:
-    from verbatim_client import ClassifiedComment, Comment
+    from verbatim_client import ClassifiedComment, Comment, Sentiment
 
 CSV_COLUMNS = ("id", "text", "tags", "sentiment", "sentiment_score", "needs_review", "model_version")
 
@@ -108,15 +108,19 @@ def _comment(where: str, row: dict[str, Any]) -> Comment:
 
 def record(result: ClassifiedComment, text: str) -> dict[str, Any]:
     """One result as a JSON object: the JSONL line, and `--json`."""
-    s = result.sentiment
     return {"id": result.id, "text": text,
             "tags": [{"name": t.name, "parent": t.parent, "confidence": round(t.confidence, 4),
-                      "source": t.source.value, "evidence": t.evidence} for t in result.tags],
-            "sentiment": {"label": s.label.value, "score": round(s.score, 4),
-                          "probabilities": {"negative": round(s.probabilities.negative, 4),
-                                            "neutral": round(s.probabilities.neutral, 4),
-                                            "positive": round(s.probabilities.positive, 4)}},
+                      "source": t.source.value, "evidence": t.evidence,
+                      "sentiment": _sentiment(t.sentiment) if t.sentiment else None} for t in result.tags],
+            "sentiment": _sentiment(result.sentiment),
             "needs_review": result.needs_review, "model_version": result.model_version}
+
+
+def _sentiment(s: Sentiment) -> dict[str, Any]:
+    p = s.probabilities
+    return {"label": s.label.value, "score": round(s.score, 4),
+            "probabilities": {"negative": round(p.negative, 4), "neutral": round(p.neutral, 4),
+                              "positive": round(p.positive, 4)}}
 
 
 def write_csv(results: Sequence[ClassifiedComment], texts: dict[str, str], out: IO[str]) -> None:
@@ -143,7 +147,8 @@ def format_comment(result: ClassifiedComment) -> str:
     width = max(map(len, paths), default=0)
     for path, tag in zip(paths, result.tags):
         evidence = f'  "{tag.evidence}"' if tag.evidence is not None else ""
-        lines.append(f"  {path:<{width}}  {tag.confidence:.2f}  {tag.source.name:<5}{evidence}")
+        feeling = f"  {tag.sentiment.label.name:<8}" if tag.sentiment else ""
+        lines.append(f"  {path:<{width}}  {tag.confidence:.2f}  {tag.source.name:<5}{feeling}{evidence}")
     s, p = result.sentiment, result.sentiment.probabilities
     lines.append(f"sentiment: {s.label.name} (score {s.score:+.2f}; negative {p.negative:.2f}, "
                  f"neutral {p.neutral:.2f}, positive {p.positive:.2f})")

@@ -37,13 +37,14 @@ def add_debug_argument(parser: argparse.ArgumentParser) -> None:
                 add_debug_argument(child)
 
 
-def server_arguments() -> argparse.ArgumentParser:
-    """A parent parser with --target, --account, --timeout and --debug."""
+def server_arguments(account: bool = True) -> argparse.ArgumentParser:
+    """A parent parser with --target, --account (unless `account` is false), --timeout and --debug."""
     parent = argparse.ArgumentParser(add_help=False)
     parent.add_argument("--target", default=None,
                         help="server host:port (default: where `verbatim serve` listens, from VERBATIM_HOST and "
                              "VERBATIM_PORT, on loopback)")
-    parent.add_argument("--account", default="default", help="the account (default: default)")
+    if account:
+        parent.add_argument("--account", default="default", help="the account (default: default)")
     parent.add_argument("--timeout", type=positive_float, default=10.0,
                         help="seconds each request may take, retries included (default 10)")
     add_security_arguments(parent)

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from verbatim_client import Correction
 
 FIELDS = ("correction_id", "account_id", "comment_id", "text", "tag", "action", "predicted_by_model", "sentiment",
-          "actor", "time")
+          "actor", "time", "tag_sentiment")
 _TRUE, _FALSE = {"true", "yes", "1"}, {"false", "no", "0", ""}
 
 
@@ -24,7 +24,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         description="Send the corrections in FILE to SubmitCorrections, in requests within the server's limit. "
                     f"Columns or fields: {', '.join(FIELDS)}. Required: correction_id, comment_id, text, time "
                     "(ISO 8601, e.g. 2026-03-01T12:30:00Z), and a tag with its action (ADD or REMOVE) or a "
-                    "sentiment (negative, neutral, positive). account_id defaults to --account. Idempotent on "
+                    "sentiment (negative, neutral, positive); tag_sentiment, with an ADD, is the sentiment about "
+                    "the tag. account_id defaults to --account. Idempotent on "
                     "correction_id: importing the same file again stores nothing new.")
     parser.add_argument("--data", required=True, metavar="FILE", help="a .csv or .jsonl file of corrections")
     parser.add_argument("--batch-size", type=positive_int, help="corrections per request (default: the server's "
@@ -55,16 +56,19 @@ def _correction(where: str, row: dict[str, Any], account: str) -> Correction:
     tag = text_field(where, row, "tag", required=False)
     action = _choice(where, row, "action", CorrectionAction)
     sentiment = _choice(where, row, "sentiment", SentimentLabel)
+    tag_sentiment = _choice(where, row, "tag_sentiment", SentimentLabel)
     if tag is not None and action is None:
         raise CliError(f"{where}: tag {tag!r} needs an action, ADD or REMOVE")
     if tag is None and action is not None:
         raise CliError(f"{where}: action {action.name} needs a tag")
     if tag is None and sentiment is None:
         raise CliError(f"{where}: nothing to correct: give a tag and action, or a sentiment")
+    if tag_sentiment is not None and action is not CorrectionAction.ADD:
+        raise CliError(f"{where}: tag_sentiment needs a tag with action ADD")
     return Correction(correction_id=_required(where, row, "correction_id"),
                       comment_id=_required(where, row, "comment_id"), text=_required(where, row, "text"),
                       time=_time(where, row), account_id=text_field(where, row, "account_id", False) or account,
-                      tag=tag, action=action, sentiment=sentiment,
+                      tag=tag, action=action, sentiment=sentiment, tag_sentiment=tag_sentiment,
                       predicted_by_model=_flag(where, row.get("predicted_by_model", False)),
                       actor=text_field(where, row, "actor", required=False) or "")
 

@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
             taxonomy = client.put_tags(new, account=args.account)
         else:
             taxonomy = client.delete_tag(args.name, account=args.account)
-    print(json.dumps([_as_dict(t) for t in taxonomy], indent=2, ensure_ascii=False) if args.json
+    print(json.dumps([as_dict(t) for t in taxonomy], indent=2, ensure_ascii=False) if args.json
           else format_taxonomy(taxonomy))
     return 0
 
@@ -106,5 +106,5 @@ def _tag(where: str, item: Any) -> Tag:
     return Tag(name=name, parent=parent, description=description, keywords=tuple(keywords))
 
 
-def _as_dict(tag: Tag) -> dict[str, Any]:
+def as_dict(tag: Tag) -> dict[str, Any]:
     return {"name": tag.name, "parent": tag.parent, "description": tag.description, "keywords": list(tag.keywords)}

@@ -46,13 +46,16 @@ def test_a_csv_of_corrections_is_imported_once(target: str, store: Store, tmp_pa
     assert stored["cli-0"].time == datetime(2026, 3, 1, 12, 30, tzinfo=timezone.utc)
 
 
-def test_jsonl_corrections_with_their_own_account(target: str, tmp_path: Path,
+def test_jsonl_corrections_with_their_own_account(target: str, store: Store, tmp_path: Path,
                                                   capsys: pytest.CaptureFixture[str]) -> None:
     data = tmp_path / "corrections.jsonl"
     data.write_text(json.dumps({"correction_id": "cli-j1", "comment_id": 1, "text": "so slow", "tag": "Performance",
-                                "action": "add", "predicted_by_model": False, "time": "2026-03-01T00:00:00Z"}) + "\n")
+                                "action": "add", "predicted_by_model": False, "time": "2026-03-01T00:00:00Z",
+                                "tag_sentiment": "negative"}) + "\n")
     assert main(["correct", "--data", str(data), "--target", target, "--no-progress"]) == 0
     assert capsys.readouterr().out == "1 corrections: 1 stored, 0 already stored\n"
+    [stored] = [c for c in store.corrections() if c.correction_id == "cli-j1"]
+    assert stored.tag_sentiment == "negative"
 
 
 @pytest.mark.parametrize(("row", "message"), [

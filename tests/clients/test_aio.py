@@ -59,6 +59,17 @@ def test_async_taxonomy_corrections_and_model_info(target: str) -> None:
     assert info.accounts == {"async-shop": (billing,)}
 
 
+def test_async_create_account(target: str) -> None:
+    async def go() -> tuple:
+        async with AsyncClient(target) as client:
+            return await client.create_account("async-news", industry="media"), await client.list_tags(
+                account="async-news")
+
+    account, listed = run(go())
+    assert (account.account_id, account.industry) == ("async-news", "media") and list(account.tags) == listed
+    assert [t.name for t in listed][:2] == ["Content", "Streaming quality"]
+
+
 def test_async_retries_resource_exhausted_but_not_invalid_argument() -> None:
     async def classify(target: str) -> list:
         async with AsyncClient(target, retry=FAST) as client:

@@ -15,8 +15,8 @@ from tests.clients.conftest import MAX_COMMENTS
 from tests.service.harness import Harness
 from verbatim.models.predictor import Predictor
 from verbatim.v1 import verbatim_pb2 as pb
-from verbatim_client import (Client, ClassifiedComment, Comment, Correction, CorrectionAction, CorrectionOutcome,
-                             SentimentLabel, SurveyType, Tag, TagSource, VerbatimError)
+from verbatim_client import (Account, Client, ClassifiedComment, Comment, Correction, CorrectionAction,
+                             CorrectionOutcome, SentimentLabel, SurveyType, Tag, TagSource, VerbatimError)
 
 TEXTS = ["The Slack integration keeps crashing", "Support answered within minutes", "Way too expensive",
          "Pages take forever to load", "Please add a dark mode", "Salesforce sync works perfectly",
@@ -150,3 +150,22 @@ def test_model_info(target: str, tiny_predictor: Predictor) -> None:
     assert info.summary.theme_micro_f1 == pytest.approx(seed_test["themes"]["micro_f1"])
     assert info.summary.test_comments == seed_test["comments"]
     assert info.training_config["epochs"] == 1 and info.max_length == 64
+
+
+def test_create_account_starts_from_its_industrys_taxonomy(target: str) -> None:
+    with Client(target) as client:
+        account = client.create_account("client-shop", industry="ecommerce")
+        assert isinstance(account, Account) and (account.account_id, account.industry) == ("client-shop", "ecommerce")
+        assert [t.name for t in account.tags][:2] == ["Delivery", "Returns & refunds"]
+        assert "parcel" in account.tags[0].keywords
+        assert client.list_tags(account="client-shop") == list(account.tags)
+        assert client.create_account("client-saas").industry == "saas"  # empty: saas
+        assert client.get_model_info().industries["client-shop"] == "ecommerce"
+        with pytest.raises(VerbatimError) as exists:
+            client.create_account("client-shop", industry="media")
+        with pytest.raises(VerbatimError) as unknown:
+            client.create_account("client-other", industry="retail")
+    assert exists.value.code == grpc.StatusCode.ALREADY_EXISTS and exists.value.attempts == 1
+    assert exists.value.details == "account_id: account 'client-shop' already exists"
+    assert unknown.value.code == grpc.StatusCode.INVALID_ARGUMENT
+    assert unknown.value.details == "industry: unknown industry 'retail'; expected one of ecommerce, media, saas"

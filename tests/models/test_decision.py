@@ -1,4 +1,6 @@
-from verbatim.models.decision import TagScore, decide_tags, needs_review
+import pytest
+
+from verbatim.models.decision import TagScore, confidence_all_right, decide_tags, needs_review
 from verbatim.models.tag_count import TagCount
 from verbatim.models.taxonomy import DEFAULT_TAXONOMY, Tag, Taxonomy
 from verbatim.models.types import TagSource
@@ -37,10 +39,16 @@ def test_tag_removed_from_taxonomy_is_not_returned() -> None:
     assert decide_tags(taxonomy, [TagScore("Gone", 0.99, 0.5, 0.5)], {}) == ()
 
 
-def test_needs_review_near_threshold_or_unsure_sentiment() -> None:
-    assert needs_review([TagScore("Bug", 0.52, 0.5, 0.5)], 0.9, margin=0.1, min_sentiment=0.5)
-    assert not needs_review([TagScore("Bug", 0.95, 0.5, 0.5)], 0.9, margin=0.1, min_sentiment=0.5)
-    assert needs_review([TagScore("Bug", 0.95, 0.5, 0.5)], 0.4, margin=0.1, min_sentiment=0.5)
+def test_confidence_all_right_multiplies_the_chance_each_decision_is_right() -> None:
+    scores = [TagScore("Bug", 0.9, 0.5, 0.5), TagScore("Price", 0.2, 0.5, 0.5), TagScore("Support", 0.4, 0.3, 0.3)]
+    # Bug chosen (0.9 right), Price not (0.8 right), Support chosen at its 0.3 threshold (0.4 right)
+    assert confidence_all_right(scores, 0.75) == pytest.approx(0.75 * 0.9 * 0.8 * 0.4)
+
+
+def test_needs_review_below_the_cutoff() -> None:
+    assert needs_review([TagScore("Bug", 0.52, 0.5, 0.5)], 0.9, cutoff=0.5)  # 0.468
+    assert not needs_review([TagScore("Bug", 0.95, 0.5, 0.5)], 0.9, cutoff=0.5)  # 0.855
+    assert needs_review([TagScore("Bug", 0.95, 0.5, 0.5)], 0.4, cutoff=0.5)  # an unsure sentiment: 0.38
 
 
 FLAT = Taxonomy((Tag("food"), Tag("service"), Tag("price")))
@@ -68,11 +76,3 @@ def test_at_most_one_counts_a_child_with_its_parent_as_one() -> None:
     scores = [TagScore("Integrations", 0.9, 0.5, 0.5), TagScore("Slack", 0.6, 0.5, 0.5)]
     tags = decide_tags(DEFAULT_TAXONOMY, scores, {}, TagCount(at_most_one=True))
     assert {t.name for t in tags} == {"Integrations", "Slack"}
-
-
-def test_a_guessed_tag_needs_review() -> None:
-    below = [TagScore("food", 0.1, 0.5, 0.5), TagScore("service", 0.05, 0.5, 0.5)]
-    assert not needs_review(below, 0.9, margin=0.1, min_sentiment=0.5)
-    assert needs_review(below, 0.9, margin=0.1, min_sentiment=0.5, expects_a_tag=True)
-    assert not needs_review([TagScore("food", 0.9, 0.5, 0.5)], 0.9, margin=0.1, min_sentiment=0.5,
-                            expects_a_tag=True)

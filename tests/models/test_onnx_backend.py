@@ -5,6 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 pytest.importorskip("onnxruntime")
 onnx = pytest.importorskip("onnx")
@@ -37,7 +38,10 @@ def _tiny_artifact(version: str = "v-onnx-test") -> Artifact:
     meta = ArtifactMeta(version=version, created_at="2026-01-01T00:00:00+00:00", labels=labels,
                         thresholds=[0.5] * len(labels), rule_thresholds=[0.3] * len(labels),
                         taxonomies={DEFAULT_ACCOUNT: DEFAULT_TAXONOMY})
-    return Artifact(meta=meta, net=ThemeSentimentNet(encoder, num_labels=len(labels)).eval(), tokenizer=tokenizer)
+    net = ThemeSentimentNet(encoder, num_labels=len(labels)).eval()
+    with torch.no_grad():  # tag sentiment offsets as a trained model has them, not the zeros they start from
+        net.tag_sentiment_head.weight.normal_(0, 0.5, generator=torch.Generator().manual_seed(7))
+    return Artifact(meta=meta, net=net, tokenizer=tokenizer)
 
 
 @pytest.fixture(scope="module")
@@ -84,12 +88,15 @@ def test_export_takes_token_ids_and_gives_probabilities_with_dynamic_batch_and_l
     for tensor in inputs.values():
         assert tensor.elem_type == onnx.TensorProto.INT64
         assert all(d.dim_param for d in tensor.shape.dim), "batch and sequence axes must be dynamic"
-    assert [o.name for o in graph.output] == ["themes", "sentiment"]
+    assert [o.name for o in graph.output] == ["themes", "sentiment", "tag_sentiment"]
     scores = Predictor(_tiny_artifact(), OnnxBackend(fp32_model)).scores(TEXTS)
-    themes, sentiment = scores.themes, scores.sentiment
+    themes, sentiment, tags = scores.themes, scores.sentiment, scores.tag_sentiment
     assert themes.shape == (len(TEXTS), 15) and sentiment.shape == (len(TEXTS), 3)
+    assert tags.shape == (len(TEXTS), 15, 3)
     assert ((themes > 0) & (themes < 1)).all()
     np.testing.assert_allclose(sentiment.sum(axis=1), 1.0, atol=1e-5)
+    np.testing.assert_allclose(tags.sum(axis=2), 1.0, atol=1e-5)
+    assert not np.allclose(tags, sentiment[:, None, :], atol=1e-3), "each tag has its own sentiment"
 
 
 @pytest.mark.parametrize("batch_size", [1, 2, 5])
@@ -98,6 +105,7 @@ def test_fp32_export_matches_torch(artifact: Artifact, fp32_model: Path, batch_s
     got = Predictor(artifact, OnnxBackend(fp32_model)).scores(TEXTS + [LONG_TEXT], batch_size)
     np.testing.assert_allclose(got.themes, expected.themes, atol=FP32_TOLERANCE)
     np.testing.assert_allclose(got.sentiment, expected.sentiment, atol=FP32_TOLERANCE)
+    np.testing.assert_allclose(got.tag_sentiment, expected.tag_sentiment, atol=FP32_TOLERANCE)
 
 
 def test_int8_model_is_quantised_and_agrees_with_torch_within_tolerance(artifact: Artifact, fp32_model: Path,

@@ -42,9 +42,10 @@ class RecordingPredictor(Predictor):
             raise RuntimeError("secret internals: tensor shape mismatch")
         return super().infer(token_ids)
 
-    def decide(self, text: str, account: str, themes: np.ndarray, sentiment: np.ndarray) -> Prediction:
+    def decide(self, text: str, account: str, themes: np.ndarray, sentiment: np.ndarray,
+               tag_sentiment: np.ndarray) -> Prediction:
         self.decided.append(text)
-        return super().decide(text, account, themes, sentiment)
+        return super().decide(text, account, themes, sentiment, tag_sentiment)
 
 
 class Harness:

@@ -75,6 +75,8 @@ def on_account(account: str) -> dict[str, Call]:
         "PutTags": lambda h, m: h.stub.PutTags(pb.PutTagsRequest(account_id=account, tags=[tag]), timeout=10,
                                                metadata=m),
         "ListTags": lambda h, m: h.stub.ListTags(pb.ListTagsRequest(account_id=account), timeout=10, metadata=m),
+        "CreateAccount": lambda h, m: h.stub.CreateAccount(
+            pb.CreateAccountRequest(account_id=account, industry="media"), timeout=10, metadata=m),
         "DeleteTag": lambda h, m: h.stub.DeleteTag(pb.DeleteTagRequest(account_id=account, name="Onboarding"),
                                                    timeout=10, metadata=m),
         "GetModelInfo": lambda h, m: h.stub.GetModelInfo(pb.GetModelInfoRequest(account_id=account), timeout=10,
@@ -124,7 +126,7 @@ def test_a_summary_stream_without_options_is_the_default_accounts(server: Harnes
     assert summarize(server, auth("acme"), "acme") is not None
 
 
-@pytest.mark.parametrize("rpc", ["SubmitCorrections", "PutTags", "DeleteTag"])
+@pytest.mark.parametrize("rpc", ["SubmitCorrections", "PutTags", "CreateAccount", "DeleteTag"])
 def test_a_read_only_key_may_not_write(server: Harness, rpc: str) -> None:
     error = rpc_error(lambda: on_account("acme")[rpc](server, auth("reader")))
     assert error.code() == grpc.StatusCode.PERMISSION_DENIED
@@ -186,3 +188,13 @@ def test_a_key_over_its_concurrency_limit_is_refused_and_others_still_served(tin
         assert all(len(f.result().comments) == 1 for f in in_flight)
         # The slots are given back: the noisy key is served again.
         h.stub.ClassifyComments(classify(comment("y", "again")), timeout=20, metadata=noisy)
+
+
+# Last: the account it creates stays in the module's store.
+def test_a_key_creates_only_accounts_in_its_scope(server: Harness, store: Store) -> None:
+    request = pb.CreateAccountRequest(account_id="newsroom", industry="media")
+    error = rpc_error(lambda: server.stub.CreateAccount(request, timeout=10, metadata=auth("acme")))
+    assert error.code() == grpc.StatusCode.PERMISSION_DENIED and "'newsroom'" in (error.details() or "")
+    assert "newsroom" not in store.accounts()
+    assert server.stub.CreateAccount(request, timeout=10, metadata=auth("admin")).industry == "media"
+    assert store.account_industry("newsroom") == "media"

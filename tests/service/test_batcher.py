@@ -36,9 +36,11 @@ class FakePredictor:
         if self.fail:
             raise RuntimeError("model exploded")
         lengths = np.array([[len(ids)] for ids in token_ids], dtype=np.float32)
-        return Scores(themes=lengths, sentiment=np.tile(np.array([0.2, 0.3, 0.5]), (len(token_ids), 1)))
+        sentiment = np.tile(np.array([0.2, 0.3, 0.5]), (len(token_ids), 1))
+        return Scores(themes=lengths, sentiment=sentiment, tag_sentiment=sentiment[:, None, :])
 
-    def decide(self, text: str, account: str, themes: np.ndarray, sentiment: np.ndarray) -> Prediction:
+    def decide(self, text: str, account: str, themes: np.ndarray, sentiment: np.ndarray,
+               tag_sentiment: np.ndarray) -> Prediction:
         self.decided.append(text)
         tag = TagPrediction(name=f"{account}/{text}/{int(themes[0])}", parent=None, confidence=1.0,
                             source=TagSource.MODEL)

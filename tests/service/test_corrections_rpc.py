@@ -74,6 +74,14 @@ def test_a_sentiment_only_correction_relabels_the_comment(server: Harness, store
     assert labels.sentiment == "positive" and not labels.tags
 
 
+def test_a_tag_sentiment_is_stored_with_its_add(server: Harness, store: Store) -> None:
+    assert submit(server, correction("c-tag-sentiment", tag="Price", sentiment=pb.SENTIMENT_LABEL_POSITIVE,
+                                     tag_sentiment=pb.SENTIMENT_LABEL_NEGATIVE)) == [("c-tag-sentiment", STORED)]
+    [labels] = [s for s in store.label_states("default") if s.comment_id == "comment-c-tag-sentiment"]
+    assert labels.sentiment == "positive"
+    assert [(t.tag, t.sentiment) for t in labels.tags] == [("Price", "negative")]
+
+
 def test_corrections_are_idempotent_on_correction_id(server: Harness, store: Store) -> None:
     before = store.count_corrections()
     first = correction("c-idem-1", tag="Price")
@@ -116,6 +124,10 @@ BAD: list[tuple[str, list[pb.Correction], str]] = [
     ("action without tag", [correction("b1", tag=None, sentiment=pb.SENTIMENT_LABEL_NEUTRAL)],
      "corrections[0].action: must be unset when no tag is given"),
     ("unknown sentiment", [correction("b1", sentiment=9)], "corrections[0].sentiment: unknown value 9"),
+    ("unknown tag sentiment", [correction("b1", tag_sentiment=9)], "corrections[0].tag_sentiment: unknown value 9"),
+    ("tag sentiment on a REMOVE", [correction("b1", action=pb.CORRECTION_ACTION_REMOVE,
+                                              tag_sentiment=pb.SENTIMENT_LABEL_NEGATIVE)],
+     "corrections[0].tag_sentiment: may only be set on an ADD of a tag"),
 ]
 
 

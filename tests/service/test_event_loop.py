@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 import grpc
@@ -43,9 +43,10 @@ class SlowPredictor(Predictor):
         self._sleep("encode")
         return super().encode(texts)
 
-    def with_taxonomies(self, taxonomies: dict[str, Taxonomy]) -> Predictor:
+    def with_taxonomies(self, taxonomies: dict[str, Taxonomy],
+                        industries: Mapping[str, str] | None = None) -> Predictor:
         self._sleep("rules")
-        return SlowPredictor(self.artifact, self.backend, taxonomies)
+        return SlowPredictor(self.artifact, self.backend, taxonomies, industries)
 
 
 @pytest.fixture()

@@ -28,6 +28,14 @@ def test_a_correction_round_trips(store: Store, make_correction: Make) -> None:
     assert stored.time == datetime(2025, 3, 1, 12, 30, 15, 123456, tzinfo=timezone.utc)
 
 
+def test_a_tag_sentiment_round_trips_and_is_part_of_the_content(store: Store, make_correction: Make) -> None:
+    sent = replace(make_correction("c1", tag="Price", action=Action.ADD, sentiment="positive"), tag_sentiment="negative")
+    store.submit_corrections([sent])
+    assert store.corrections() == [sent]
+    with pytest.raises(CorrectionConflict):
+        store.submit_corrections([replace(sent, tag_sentiment="neutral")])
+
+
 def test_a_sentiment_only_correction_is_stored(store: Store, make_correction: Make) -> None:
     sent = make_correction("c1", tag="", action=None, sentiment="positive")
     assert store.submit_corrections([sent]).accepted == 1
@@ -106,6 +114,8 @@ def test_unknown_tag_and_account_are_refused_and_nothing_is_written(store: Store
     ({"action": None}, "action", "ADD or REMOVE"),
     ({"action": "ADD"}, "action", "ADD or REMOVE"),
     ({"sentiment": "angry"}, "sentiment", "negative, neutral, positive"),
+    ({"tag_sentiment": "angry"}, "tag_sentiment", "negative, neutral, positive"),
+    ({"action": Action.REMOVE, "tag_sentiment": "negative"}, "tag_sentiment", "only be set on an ADD"),
     ({"time": datetime(2025, 3, 1, 12, 0)}, "time", "timezone-aware"),
     ({"tag": "", "action": None}, "sentiment", "must be set when no tag is given"),
     ({"tag": "", "action": Action.ADD, "sentiment": "neutral"}, "action", "must be unset"),

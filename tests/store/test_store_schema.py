@@ -75,7 +75,7 @@ def test_an_old_version_is_migrated_and_keeps_its_data(store_url: str, make_corr
             connection.execute(insert(AccountRow), [{"id": "acme", "created_at": now}])
             connection.execute(insert(TagRow), [TagRow.values("acme", Tag("Reporting"), 0)])
             row = CorrectionRow.values(make_correction("c1", account_id="acme", tag="Reporting"), now)
-            del row["key_name"]  # version 1 has no such column
+            del row["key_name"], row["tag_sentiment"]  # version 1 has no such columns
             connection.execute(insert(CorrectionRow), [row])
         assert "ix_corrections_account_seq" not in {i["name"] for i in inspect(engine).get_indexes("corrections")}
     finally:
@@ -86,7 +86,8 @@ def test_an_old_version_is_migrated_and_keeps_its_data(store_url: str, make_corr
         assert store.accounts() == ["acme", "default"]
         assert store.taxonomy("acme").names == ["Reporting"]
         assert store.taxonomy("default") == DEFAULT_TAXONOMY
-        assert [(c.correction_id, c.key_name) for c in store.corrections("acme")] == [("c1", None)]
+        assert [(c.correction_id, c.key_name, c.tag_sentiment) for c in store.corrections("acme")] == [
+            ("c1", None, None)]
     assert _version(store_url) == LATEST_VERSION
     engine = _engine(store_url)
     try:

@@ -3,8 +3,10 @@ from collections import Counter
 
 import pytest
 
+from verbatim.models.industries import INDUSTRY_TAXONOMIES, template_account
 from verbatim.models.taxonomy import DEFAULT_TAXONOMY
-from verbatim.training.corpus import CorpusError, Record, fingerprint, load_records, seed_split
+from verbatim.training.corpus import (SPLITS, CorpusError, Record, fingerprint, industry_split, load_records,
+                                      seed_split)
 
 
 def _write(tmp_path, *records: dict) -> object:
@@ -60,3 +62,35 @@ def test_seed_corpus_meets_its_data_card() -> None:
             assert counts[tag.name] >= 120, tag.name
     assert sum(not r.tags for r in everything) / len(everything) >= 0.15
     assert {r.sentiment for r in everything} == {"negative", "neutral", "positive"}
+
+
+def test_a_tag_sentiment_is_its_own_label_or_for_an_unlabelled_comment_the_comments() -> None:
+    mixed = Record("m", "love the app, hate the price", frozenset({"Usability", "Price"}), "neutral",
+                   tag_sentiments=(("Price", "negative"), ("Usability", "positive")))
+    assert (mixed.tag_sentiment("Price"), mixed.tag_sentiment("Usability")) == ("negative", "positive")
+    assert mixed.tag_sentiment("Bug") is None
+    plain = Record("p", "it crashes", frozenset({"Bug"}), "negative")
+    assert plain.tag_sentiment("Bug") == "negative" and plain.tag_sentiment("Price") is None
+
+
+def test_tag_sentiments_must_name_carried_tags_and_known_labels(tmp_path) -> None:
+    path = tmp_path / "c.jsonl"
+    path.write_text('{"id": "1", "text": "x", "tags": ["Bug"], "tag_sentiments": {"Price": "negative"}}\n')
+    with pytest.raises(CorpusError, match="c.jsonl:1: field 'tag_sentiments' names 'Price'"):
+        load_records(path, DEFAULT_TAXONOMY)
+    path.write_text('{"id": "1", "text": "x", "tags": ["Bug"], "tag_sentiments": {"Bug": "awful"}}\n')
+    with pytest.raises(CorpusError, match="'tag_sentiments.Bug' is 'awful'"):
+        load_records(path, DEFAULT_TAXONOMY)
+
+
+@pytest.mark.parametrize("industry", sorted(INDUSTRY_TAXONOMIES))
+def test_industry_splits_are_fixed_disjoint_and_cover_the_corpus(industry: str) -> None:
+    splits = {split: industry_split(industry, split) for split in SPLITS}
+    ids = {split: {r.id for r in records} for split, records in splits.items()}
+    assert not (ids["train"] & ids["dev"] or ids["train"] & ids["test"] or ids["dev"] & ids["test"])
+    assert {r.account for records in splits.values() for r in records} == {template_account(industry)}
+    if industry != "saas":
+        total = sum(len(records) for records in splits.values())
+        assert total >= 2000
+        assert 0.10 < len(splits["test"]) / total < 0.20 and 0.10 < len(splits["dev"]) / total < 0.20
+    assert [r.id for r in industry_split(industry, "test")] == [r.id for r in splits["test"]]

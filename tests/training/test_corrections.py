@@ -23,10 +23,11 @@ def store(tmp_path: Path) -> Store:
 
 def correction(cid: str, comment: str = "c1", tag: str = "Bug", action: Action | None = Action.ADD,
                minutes: int = 0, account: str = DEFAULT_ACCOUNT, text: str = "The Slack sync crashes",
-               sentiment: str | None = None, predicted: bool = False) -> Correction:
+               sentiment: str | None = None, predicted: bool = False,
+               tag_sentiment: str | None = None) -> Correction:
     return Correction(correction_id=cid, account_id=account, comment_id=comment, text=text, tag=tag,
                       action=action if tag else None, predicted_by_model=predicted, sentiment=sentiment,
-                      actor="tester", time=T0 + timedelta(minutes=minutes))
+                      actor="tester", time=T0 + timedelta(minutes=minutes), tag_sentiment=tag_sentiment)
 
 
 def records(store: Store) -> dict[tuple[str, str], Record]:
@@ -56,6 +57,24 @@ def test_sentiment_correction_relabels_and_alone_marks_the_comment_reviewed(stor
     assert got[(DEFAULT_ACCOUNT, "c1")].sentiment == "positive"
     assert got[(DEFAULT_ACCOUNT, "c1")].tags == frozenset()  # reviewed: every default tag is a negative
     assert got[(DEFAULT_ACCOUNT, "c2")].sentiment == "neutral"
+
+
+def test_a_tag_sentiment_rides_on_the_latest_add_of_its_tag(store: Store) -> None:
+    text = "Love the app, hate the new price"
+    store.submit_corrections([
+        correction("1", tag="Price", text=text, sentiment="positive", tag_sentiment="positive"),
+        correction("2", tag="Price", text=text, tag_sentiment="negative", minutes=1),  # the later word wins
+        correction("3", tag="Usability", text=text, tag_sentiment="positive"),
+        correction("4", tag="Bug", text=text),  # no word about Bug's own sentiment
+        correction("5", comment="c2", tag="Price", tag_sentiment="negative"),
+        correction("6", comment="c2", tag="Price", action=Action.REMOVE, minutes=1),  # removed: no sentiment left
+    ])
+    got = records(store)
+    record = got[(DEFAULT_ACCOUNT, "c1")]
+    assert record.tag_sentiments == (("Price", "negative"), ("Usability", "positive"))
+    assert (record.tag_sentiment("Price"), record.tag_sentiment("Usability"), record.tag_sentiment("Bug")) == (
+        "negative", "positive", None)  # Bug is unlabelled: not the comment's positive
+    assert got[(DEFAULT_ACCOUNT, "c2")].tag_sentiments == ()
 
 
 def test_tags_deleted_since_are_dropped_and_a_comment_only_about_them_is_skipped(store: Store) -> None:
@@ -105,7 +124,8 @@ def test_a_correction_replaces_the_seed_record_with_the_same_text_in_its_split()
 def test_replayed_records_come_back_unchanged(store: Store) -> None:
     store.put_tags("acme", [Tag("Reporting"), Tag("Exports", parent="Reporting")])
     original = [
-        Record("r1", "CSV export drops columns", frozenset({"Exports", "Reporting"}), "negative", account="acme"),
+        Record("r1", "CSV export drops columns", frozenset({"Exports", "Reporting"}), "negative", account="acme",
+               tag_sentiments=(("Exports", "negative"),)),
         Record("r2", "Dashboards are lovely", frozenset({"Reporting"}), None, account="acme"),
         Record("r3", "Just fine", frozenset(), "neutral", account="acme"),
         Record("r4", "Nothing to say", frozenset(), None, account="acme"),  # cannot be expressed: skipped

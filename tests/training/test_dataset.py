@@ -26,3 +26,19 @@ def test_seed_comments_are_not_negatives_for_default_tags_added_after_the_seed()
     data = build_training_set(records, labels, [[1], [1]], seed_ids=frozenset({"seed-1"}))
     assert data.mask.tolist() == [[1.0, 0.0], [1.0, 1.0]]
     assert build_training_set(records, labels, [[1], [1]]).mask.all()  # without seed_ids every cell is known
+
+
+def test_each_tag_a_comment_carries_gets_its_own_sentiment_or_the_comments() -> None:
+    labels = LabelSpace.from_taxonomies({"shop": ["Price", "Delivery", "Packaging"]})
+    records = [Record("mixed", "fast delivery, silly prices", frozenset({"Price", "Delivery"}), "neutral",
+                      account="shop", tag_sentiments=(("Delivery", "positive"), ("Price", "negative"))),
+               Record("plain", "box crushed", frozenset({"Packaging"}), "negative", account="shop"),
+               Record("part", "ok price, box?", frozenset({"Price", "Packaging"}), "neutral", account="shop",
+                      tag_sentiments=(("Price", "neutral"),))]
+    data = build_training_set(records, labels, [[1], [2], [3]])
+    price, delivery, packaging = (labels.index("shop", t) for t in ("Price", "Delivery", "Packaging"))
+    assert data.tag_sentiment[0, [price, delivery, packaging]].tolist() == [0, 2, IGNORE]
+    # no per-tag label: the comment's sentiment is its tag's
+    assert data.tag_sentiment[1, [price, delivery, packaging]].tolist() == [IGNORE, IGNORE, 0]
+    # labelled per tag but not for this tag: unknown, never guessed from the others
+    assert data.tag_sentiment[2, [price, packaging]].tolist() == [1, IGNORE]

@@ -1,6 +1,7 @@
 from verbatim.models.taxonomy import DEFAULT_TAXONOMY
+from verbatim.models.types import SENTIMENT_LABELS, Prediction, Sentiment, TagPrediction, TagSource
 from verbatim.training.corpus import Record
-from verbatim.training.evaluate import keyword_baseline, sentiment_report, theme_report
+from verbatim.training.evaluate import keyword_baseline, review_report, sentiment_report, theme_report
 
 
 def test_theme_report_micro_and_macro() -> None:
@@ -25,3 +26,31 @@ def test_keyword_baseline_uses_rules_and_parents() -> None:
                       sentiment="negative")]
     report = keyword_baseline(records, DEFAULT_TAXONOMY)
     assert report["micro_f1"] == 1.0
+
+
+def _prediction(tags: set[str], sentiment: str, flagged: bool) -> Prediction:
+    probabilities = [0.8 if label == sentiment else 0.1 for label in SENTIMENT_LABELS]
+    return Prediction(tags=tuple(TagPrediction(t, None, 0.9, TagSource.MODEL) for t in sorted(tags)),
+                      sentiment=Sentiment.from_probabilities(probabilities), needs_review=flagged)
+
+
+def test_review_report_compares_error_rates_of_flagged_and_unflagged_comments() -> None:
+    records = [Record(str(i), "x", frozenset({"Bug"}), "negative") for i in range(8)]
+    predictions = [
+        _prediction({"Bug"}, "positive", True),   # flagged, wrong sentiment
+        _prediction({"Price"}, "negative", True),  # flagged, wrong tags
+        _prediction({"Bug"}, "negative", True),    # flagged, right
+        _prediction({"Bug"}, "negative", False),
+        _prediction({"Bug"}, "negative", False),
+        _prediction({"Bug"}, "negative", False),
+        _prediction({"Bug", "Price"}, "negative", False),  # unflagged, wrong tags
+        _prediction({"Bug"}, "negative", False),
+    ]
+    report = review_report(records, predictions)
+    assert report == {"flagged_share": 0.375, "error_rate_flagged": round(2 / 3, 4), "error_rate_unflagged": 0.2,
+                      "error_ratio": round((2 / 3) / 0.2, 2)}
+
+
+def test_review_report_without_any_flag_has_no_ratio() -> None:
+    records = [Record("1", "x", frozenset(), None)]
+    assert review_report(records, [_prediction(set(), "neutral", False)])["error_ratio"] is None

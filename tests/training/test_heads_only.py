@@ -71,7 +71,7 @@ def test_refit_with_dev_learns_the_dev_comments_and_keeps_what_dev_chose(tiny_pr
 
     def exports_probability(artifact_net: torch.nn.Module) -> np.ndarray:
         with torch.no_grad():
-            logits, _ = artifact_net.heads(torch.from_numpy(vectors[len(train):]))
+            logits = artifact_net.heads(torch.from_numpy(vectors[len(train):]))[0]
         return torch.sigmoid(logits[:, column]).numpy()
 
     assert (exports_probability(tuned.net) < 0.5).all()

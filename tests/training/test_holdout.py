@@ -13,7 +13,8 @@ import pytest
 
 from verbatim.models.taxonomy import DEFAULT_ACCOUNT, DEFAULT_TAXONOMY
 from verbatim.store import Store
-from verbatim.training.corpus import Record, seed_split
+from verbatim.models.industries import INDUSTRY_TAXONOMIES, template_account
+from verbatim.training.corpus import Record, industry_split, seed_split
 from verbatim.training.corrections import as_corrections
 from verbatim.training.holdout import (
     HoldoutConfig,
@@ -113,14 +114,16 @@ def test_seed_keeps_its_fixed_splits() -> None:
         with_seed(merged, {"validation": []})
 
 
-def test_build_splits_with_an_empty_store_is_the_seed_corpus(tmp_path: Path) -> None:
+def test_build_splits_with_an_empty_store_is_every_industrys_corpus(tmp_path: Path) -> None:
     with Store(f"sqlite:///{tmp_path / 'db.sqlite'}") as store:
         splits = build_splits(store, {DEFAULT_ACCOUNT: store.taxonomy(DEFAULT_ACCOUNT)})
-    assert splits.train == seed_split("train", DEFAULT_TAXONOMY)
-    assert splits.dev == seed_split("dev", DEFAULT_TAXONOMY)
-    assert splits.heldout == seed_split("test", DEFAULT_TAXONOMY)
-    counts = dataset_counts(splits)["accounts"][DEFAULT_ACCOUNT]
-    assert counts["seed"] == len(splits.train) + len(splits.dev) + len(splits.heldout) and counts["corrections"] == 0
+    for split, records in (("train", splits.train), ("dev", splits.dev), ("test", splits.heldout)):
+        assert records == [r for industry in INDUSTRY_TAXONOMIES for r in industry_split(industry, split)]
+        assert [r for r in records if r.account == DEFAULT_ACCOUNT] == seed_split(split, DEFAULT_TAXONOMY)
+    for industry in INDUSTRY_TAXONOMIES:
+        counts = dataset_counts(splits)["accounts"][template_account(industry)]
+        assert counts["seed"] == sum(len(industry_split(industry, s)) for s in ("train", "dev", "test"))
+        assert counts["corrections"] == 0
 
 
 def test_build_splits_lets_a_correction_overrule_a_seed_test_comment(tmp_path: Path) -> None:

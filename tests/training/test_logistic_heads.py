@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from verbatim.training.dataset import IGNORE
-from verbatim.training.logistic_heads import fit_single_label_columns, fit_softmax, fit_theme_columns
+from verbatim.training.logistic_heads import (fit_single_label_columns, fit_softmax, fit_tag_sentiment,
+                                              fit_theme_columns)
 
 sklearn = pytest.importorskip("sklearn.linear_model")
 
@@ -71,3 +72,24 @@ def test_single_label_columns_rank_as_the_softmax_and_sum_to_one_on_average() ->
     served = torch.sigmoid(xs @ fitted[0].T + fitted[1])
     assert torch.equal(served.argmax(1), (xs @ softmax[0].T + softmax[1]).argmax(1))
     assert served.sum(1).mean().item() == pytest.approx(1.0, abs=1e-3)
+
+
+def test_tag_sentiment_offsets_learn_where_a_tag_disagrees_with_the_comment() -> None:
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(200, 6))
+    comment = np.stack([-x[:, 0], np.zeros(200), x[:, 0]], 1) * 3  # the comment's logits follow x[:, 0]
+    classes = np.full((200, 3), IGNORE)
+    # label 0: its sentiment is the comment's; label 1: follows x[:, 1] whatever the comment says
+    classes[:, 0] = np.where(x[:, 0] > 0, 2, 0)
+    classes[:, 1] = np.where(x[:, 1] > 0, 2, 0)
+    fitted = fit_tag_sentiment(torch.from_numpy(x).float(), torch.from_numpy(comment).float(),
+                               torch.from_numpy(classes), c=1.0)
+    assert fitted is not None
+    weight, bias = fitted
+    logits = (comment[:, None, :] + (x @ weight.numpy().T + bias.numpy()).reshape(200, 3, 3))
+    predicted = logits.argmax(2)
+    assert (predicted[:, 1] == classes[:, 1]).mean() > 0.9  # learned to follow x[:, 1] instead
+    assert (predicted[:, 0] == classes[:, 0]).mean() > 0.95
+    assert torch.count_nonzero(weight[6:]) == 0 and torch.count_nonzero(bias[6:]) == 0  # label 2: no data
+    assert fit_tag_sentiment(torch.from_numpy(x).float(), torch.from_numpy(comment).float(),
+                             torch.full((200, 3), IGNORE), c=1.0) is None

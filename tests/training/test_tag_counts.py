@@ -27,7 +27,9 @@ def _artifact(count: TagCount) -> Artifact:
 
 
 def _scores(themes: list[list[float]]) -> Scores:
-    return Scores(themes=np.array(themes, dtype=np.float32), sentiment=np.full((len(themes), 3), 1 / 3))
+    themes = np.array(themes, dtype=np.float32)
+    return Scores(themes=themes, sentiment=np.full((len(themes), 3), 1 / 3),
+                  tag_sentiment=np.full((*themes.shape, 3), 1 / 3))
 
 
 def test_each_account_learns_from_its_own_comments() -> None:

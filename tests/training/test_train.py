@@ -6,7 +6,8 @@ from verbatim.models.predictor import Predictor
 from verbatim.models.registry import Registry
 from verbatim.models.taxonomy import DEFAULT_ACCOUNT, DEFAULT_TAXONOMY, Tag, Taxonomy
 from verbatim.training.config import TrainingConfig
-from verbatim.training.corpus import seed_split
+from verbatim.models.industries import INDUSTRY_TAXONOMIES, template_account
+from verbatim.training.corpus import industry_split, seed_split
 from verbatim.training.default_model import train_default_model
 from verbatim.training.evaluate import evaluate
 from verbatim.training.train import train
@@ -34,9 +35,14 @@ def test_tiny_default_model_trains_saves_and_promotes(tmp_path) -> None:
     assert registry.champion() == version
     predictor = Predictor.load(registry.champion_path())
     evaluation = predictor.meta.evaluation
-    assert evaluation["seed_test"]["comments"] >= 300
-    assert 0 <= evaluation["seed_test"]["themes"]["micro_f1"] <= 1
+    assert evaluation["seed_test"]["comments"] == len(seed_split("test", DEFAULT_TAXONOMY))
     assert all(0 < t < 1 for t in predictor.meta.thresholds)
+    # Every industry's default account is in the one artifact, with its own heads, evaluated on its test split.
+    for industry, taxonomy in INDUSTRY_TAXONOMIES.items():
+        assert predictor.meta.labels.tags(template_account(industry)) == taxonomy.names
+        assert evaluation["industries"][industry]["comments"] == len(industry_split(industry, "test"))
+        assert template_account(industry) in predictor.meta.review_cutoffs
+    assert set(predictor.meta.calibration["themes"]) == {template_account(i) for i in INDUSTRY_TAXONOMIES}
 
 
 @pytest.mark.slow

@@ -11,13 +11,13 @@ from verbatim_client.aio import AsyncClient
 from verbatim_client.client import DEFAULT_TARGET, DEFAULT_TIMEOUT, Client
 from verbatim_client.errors import VerbatimError
 from verbatim_client.retry import RetryBudget, RetryPolicy
-from verbatim_client.types import (DEFAULT_ACCOUNT, ClassifiedComment, Comment, Correction, CorrectionAction,
+from verbatim_client.types import (DEFAULT_ACCOUNT, Account, ClassifiedComment, Comment, Correction, CorrectionAction,
                                    CorrectionOutcome, CorrectionResult, EvaluationSummary, ModelInfo, Sentiment,
                                    SentimentLabel, SentimentProbabilities, SurveyType, Tag, TagPrediction, TagSource)
 
 __all__ = [
-    "DEFAULT_ACCOUNT", "DEFAULT_TARGET", "DEFAULT_TIMEOUT", "AsyncClient", "ClassifiedComment", "Client", "Comment",
-    "Correction", "CorrectionAction", "CorrectionOutcome", "CorrectionResult", "EvaluationSummary", "ModelInfo",
+    "DEFAULT_ACCOUNT", "DEFAULT_TARGET", "DEFAULT_TIMEOUT", "Account", "AsyncClient", "ClassifiedComment", "Client",
+    "Comment", "Correction", "CorrectionAction", "CorrectionOutcome", "CorrectionResult", "EvaluationSummary",
     "RetryBudget", "RetryPolicy", "Sentiment", "SentimentLabel", "SentimentProbabilities", "SurveyType", "Tag",
     "TagPrediction", "TagSource", "VerbatimError",
 ]

@@ -9,7 +9,7 @@ from google.protobuf.json_format import MessageToDict
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from verbatim_client._stubs import verbatim_pb2 as pb
-from verbatim_client.types import (DEFAULT_ACCOUNT, ClassifiedComment, Comment, Correction, CorrectionAction,
+from verbatim_client.types import (DEFAULT_ACCOUNT, Account, ClassifiedComment, Comment, Correction, CorrectionAction,
                                    CorrectionOutcome, CorrectionResult, EvaluationSummary, ModelInfo, Sentiment,
                                    SentimentLabel, SentimentProbabilities, SurveyType, Tag, TagPrediction, TagSource)
 
@@ -52,12 +52,18 @@ def classified(response: pb.ClassifyCommentsResponse) -> list[ClassifiedComment]
         id=c.id,
         tags=tuple(TagPrediction(name=t.name, parent=t.parent if t.HasField("parent") else None,
                                  confidence=t.confidence, source=_SOURCES[t.source],
-                                 evidence=t.evidence if t.HasField("evidence") else None) for t in c.tags),
-        sentiment=Sentiment(label=_SENTIMENTS_BACK[c.sentiment.label], score=c.sentiment.score,
-                            probabilities=SentimentProbabilities(negative=c.sentiment.probabilities.negative,
-                                                                 neutral=c.sentiment.probabilities.neutral,
-                                                                 positive=c.sentiment.probabilities.positive)),
+                                 evidence=t.evidence if t.HasField("evidence") else None,
+                                 sentiment=_sentiment(t.sentiment) if t.HasField("sentiment") else None)
+                   for t in c.tags),
+        sentiment=_sentiment(c.sentiment),
         needs_review=c.needs_review, model_version=response.model_version) for c in response.comments]
+
+
+def _sentiment(s: pb.Sentiment) -> Sentiment:
+    return Sentiment(label=_SENTIMENTS_BACK[s.label], score=s.score,
+                     probabilities=SentimentProbabilities(negative=s.probabilities.negative,
+                                                          neutral=s.probabilities.neutral,
+                                                          positive=s.probabilities.positive))
 
 
 def corrections_request(corrections: Sequence[Correction]) -> pb.SubmitCorrectionsRequest:
@@ -75,6 +81,8 @@ def _correction(c: Correction) -> pb.Correction:
         message.action = _ACTIONS[CorrectionAction(c.action)]
     if c.sentiment is not None:
         message.sentiment = _SENTIMENTS[SentimentLabel(c.sentiment)]
+    if c.tag_sentiment is not None:
+        message.tag_sentiment = _SENTIMENTS[SentimentLabel(c.tag_sentiment)]
     return message
 
 
@@ -98,14 +106,24 @@ def model_info_request(account: str | None) -> pb.GetModelInfoRequest:
     return pb.GetModelInfoRequest() if account is None else pb.GetModelInfoRequest(account_id=account)
 
 
-def model_info(response: pb.GetModelInfoResponse) -> ModelInfo:
-    s = response.summary
+def _summary(s: pb.EvaluationSummary) -> EvaluationSummary:
     fields = [f.name for f in pb.EvaluationSummary.DESCRIPTOR.fields]
-    summary = EvaluationSummary(**{name: getattr(s, name) for name in fields if s.HasField(name)})
+    return EvaluationSummary(**{name: getattr(s, name) for name in fields if s.HasField(name)})
+
+
+def model_info(response: pb.GetModelInfoResponse) -> ModelInfo:
+    summary = _summary(response.summary)
     return ModelInfo(
         version=response.version,
         created_at=response.created_at.ToDatetime(tzinfo=timezone.utc) if response.HasField("created_at") else None,
         accounts={a.account_id or DEFAULT_ACCOUNT: tuple(tags(a.tags)) for a in response.accounts},
         summary=summary, evaluation=MessageToDict(response.evaluation),
         training_config=MessageToDict(response.training_config), data_fingerprint=response.data_fingerprint,
-        max_length=response.max_length)
+        max_length=response.max_length,
+        industries={a.account_id or DEFAULT_ACCOUNT: a.industry for a in response.accounts if a.industry},
+        industry_summaries={industry: _summary(s) for industry, s in sorted(response.industries.items())},
+        calibration=MessageToDict(response.calibration))
+
+
+def account(response: pb.CreateAccountResponse) -> Account:
+    return Account(account_id=response.account_id, industry=response.industry, tags=tuple(tags(response.tags)))

@@ -20,7 +20,7 @@ from verbatim_client.errors import VerbatimError
 from verbatim_client.progress import progress as progress_display
 from verbatim_client.retry import Retrier, RetryBudget, RetryPolicy
 from verbatim_client.security import auth_metadata, tls_credentials
-from verbatim_client.types import (DEFAULT_ACCOUNT, ClassifiedComment, Comment, Correction, CorrectionResult,
+from verbatim_client.types import (DEFAULT_ACCOUNT, Account, ClassifiedComment, Comment, Correction, CorrectionResult,
                                    ModelInfo, Tag)
 
 
@@ -127,6 +127,12 @@ class AsyncClient:
         """As Client.put_tags."""
         request = pb.PutTagsRequest(account_id=account, tags=[_convert.tag_to_proto(t) for t in tags])
         return _convert.tags((await self._call("PutTags", request, timeout)).tags)
+
+    async def create_account(self, account_id: str, *, industry: str = "",
+                             timeout: float | None = None) -> Account:
+        """As Client.create_account."""
+        request = pb.CreateAccountRequest(account_id=account_id, industry=industry)
+        return _convert.account(await self._call("CreateAccount", request, timeout))
 
     async def list_tags(self, *, account: str = DEFAULT_ACCOUNT, timeout: float | None = None) -> list[Tag]:
         """As Client.list_tags."""

@@ -18,7 +18,7 @@ from verbatim_client.errors import VerbatimError
 from verbatim_client.progress import progress as progress_display
 from verbatim_client.retry import Retrier, RetryBudget, RetryPolicy
 from verbatim_client.security import auth_metadata, tls_credentials
-from verbatim_client.types import (DEFAULT_ACCOUNT, ClassifiedComment, Comment, Correction, CorrectionResult,
+from verbatim_client.types import (DEFAULT_ACCOUNT, Account, ClassifiedComment, Comment, Correction, CorrectionResult,
                                    ModelInfo, Tag)
 
 DEFAULT_TARGET = "127.0.0.1:50051"
@@ -137,6 +137,13 @@ class Client:
         """Create or replace tags (by name) of the account, creating it if new; returns its whole taxonomy."""
         request = pb.PutTagsRequest(account_id=account, tags=[_convert.tag_to_proto(t) for t in tags])
         return _convert.tags(self._call("PutTags", request, timeout).tags)
+
+    def create_account(self, account_id: str, *, industry: str = "", timeout: float | None = None) -> Account:
+        """Create an account that starts from its industry's default taxonomy: "saas" (also when empty),
+        "ecommerce" or "media". An account that exists is ALREADY_EXISTS, which after a retried UNAVAILABLE
+        may mean that the first attempt created it."""
+        request = pb.CreateAccountRequest(account_id=account_id, industry=industry)
+        return _convert.account(self._call("CreateAccount", request, timeout))
 
     def list_tags(self, *, account: str = DEFAULT_ACCOUNT, timeout: float | None = None) -> list[Tag]:
         """The account's taxonomy, in taxonomy order."""

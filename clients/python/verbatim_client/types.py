@@ -57,20 +57,6 @@ class Comment:
 
 
 @dataclass(frozen=True)
-class TagPrediction:
-    name: str
-    parent: str | None
-    confidence: float
-    source: TagSource
-    evidence: str | None = None  # the matched keyword, for RULE and BOTH
-
-    @property
-    def path(self) -> str:
-        """`Integrations › Slack` for a child tag, the name for a top-level one."""
-        return f"{self.parent} \u203a {self.name}" if self.parent else self.name
-
-
-@dataclass(frozen=True)
 class SentimentProbabilities:
     negative: float
     neutral: float
@@ -82,6 +68,21 @@ class Sentiment:
     label: SentimentLabel
     score: float  # P(positive) - P(negative), in [-1, 1]
     probabilities: SentimentProbabilities
+
+
+@dataclass(frozen=True)
+class TagPrediction:
+    name: str
+    parent: str | None
+    confidence: float
+    source: TagSource
+    evidence: str | None = None  # the matched keyword, for RULE and BOTH
+    sentiment: Sentiment | None = None  # what the comment says about this tag
+
+    @property
+    def path(self) -> str:
+        """`Integrations › Slack` for a child tag, the name for a top-level one."""
+        return f"{self.parent} \u203a {self.name}" if self.parent else self.name
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,7 @@ class Correction:
     predicted_by_model: bool = False
     sentiment: SentimentLabel | None = None
     actor: str = ""
+    tag_sentiment: SentimentLabel | None = None  # what the comment says about `tag`; only with ADD
 
 
 @dataclass(frozen=True)
@@ -134,6 +136,15 @@ class Tag:
 
 
 @dataclass(frozen=True)
+class Account:
+    """A new account: its industry (saas, ecommerce or media) and the taxonomy it starts from."""
+
+    account_id: str
+    industry: str
+    tags: tuple[Tag, ...]
+
+
+@dataclass(frozen=True)
 class EvaluationSummary:
     """Headline figures on the held-out seed test split; None where the artifact has none."""
 
@@ -144,6 +155,11 @@ class EvaluationSummary:
     sentiment_macro_f1: float | None = None
     test_comments: int | None = None
     training_seconds: float | None = None
+    tag_sentiment_accuracy: float | None = None  # each gold tag's predicted sentiment
+    theme_ece: float | None = None  # expected calibration error of the tag scores
+    sentiment_ece: float | None = None
+    needs_review_share: float | None = None  # of test comments flagged
+    needs_review_error_ratio: float | None = None  # how much more often a flagged comment was wrong
 
 
 @dataclass(frozen=True)
@@ -158,3 +174,7 @@ class ModelInfo:
     training_config: dict[str, Any] = field(default_factory=dict)
     data_fingerprint: str = ""
     max_length: int = 0
+    industries: dict[str, str] = field(default_factory=dict)  # by account; empty from a server without a store
+    # The same headline figures on each industry's test split, and the temperatures fitted on dev.
+    industry_summaries: dict[str, EvaluationSummary] = field(default_factory=dict)
+    calibration: dict[str, Any] = field(default_factory=dict)
