@@ -23,22 +23,25 @@ from pathlib import Path
 
 from verbatim.bench.datasets import restaurants_dataset
 from verbatim.bench.semeval import RESTAURANTS_ACCOUNT, category_polarities, split_records
+from verbatim.models.encoder import load_base_encoder
 from verbatim.models.predictor import Predictor
 from verbatim.models.types import SENTIMENT_LABELS
 from verbatim.training.config import TrainingConfig
 from verbatim.training.evaluate import evaluate
-from verbatim.training.train import train
+from verbatim.training.train import EncoderFactory, train
 
 DEV_FRACTION = 0.15  # of the 80 %: thresholds and temperatures are chosen on it
 SEED = 13
 
 
-def run(path: Path, config: TrainingConfig = TrainingConfig(), progress: bool = True) -> dict:
+def run(path: Path, config: TrainingConfig = TrainingConfig(), progress: bool = True,
+        encoder_factory: EncoderFactory = load_base_encoder) -> dict:
     """Train the restaurants account on the 80 % and report category and polarity figures on the 20 %."""
     dataset = restaurants_dataset(path, SEED)
     fit, dev = split_records(dataset.train, 1 - DEV_FRACTION, SEED)
     started = time.monotonic()
-    artifact = train(fit, dev, {RESTAURANTS_ACCOUNT: dataset.taxonomy}, config, "bench-aspects", progress=progress)
+    artifact = train(fit, dev, {RESTAURANTS_ACCOUNT: dataset.taxonomy}, config, "bench-aspects", encoder_factory,
+                     progress)
     seconds = time.monotonic() - started
     predictor = Predictor(artifact)
     report = evaluate(predictor, dataset.test, RESTAURANTS_ACCOUNT)

@@ -102,14 +102,15 @@ def model_labels(predictor: SentimentScorer, texts: Sequence[str], progress: boo
 
 
 def default_sources(semeval_path: Path | None = None) -> list[Source]:
-    """SemEval-2014 restaurants (the test part) and every industry's test split."""
+    """SemEval-2014 restaurants (the test part), every industry's test split and the sentiment-only
+    corpus's (training/data/general: other kinds of business)."""
     from verbatim.models.industries import INDUSTRY_TAXONOMIES
-    from verbatim.training.corpus import industry_split
+    from verbatim.training.corpus import general_split, industry_split
 
     restaurants = restaurants_dataset(semeval_path or data_dir() / SEMEVAL_FILE)
     sources = [Source.from_records(restaurants.name, restaurants.test)]
     sources += [Source.from_records(industry, industry_split(industry, "test")) for industry in INDUSTRY_TAXONOMIES]
-    return sources
+    return [*sources, Source.from_records("general", general_split("test"))]
 
 
 def compare(predictor: SentimentScorer, sources: Sequence[Source], progress: bool = False,

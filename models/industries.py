@@ -74,6 +74,9 @@ INDUSTRY_TAXONOMIES: dict[str, Taxonomy] = {
 DEFAULT_INDUSTRY = "saas"
 TEMPLATE_PREFIX = "industry:"
 """Accounts of the default artifact that hold an industry's default heads; the store refuses the prefix."""
+GENERAL_ACCOUNT = TEMPLATE_PREFIX + "general"
+"""The training account of comments about other kinds of business (training/data/general): they
+have no taxonomy, so they teach the sentiment heads alone."""
 
 
 def template_account(industry: str) -> str:

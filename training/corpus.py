@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from verbatim.models.industries import DEFAULT_INDUSTRY, INDUSTRY_TAXONOMIES, template_account
+from verbatim.models.industries import DEFAULT_INDUSTRY, GENERAL_ACCOUNT, INDUSTRY_TAXONOMIES, template_account
 from verbatim.models.taxonomy import DEFAULT_ACCOUNT, Taxonomy
 from verbatim.models.types import SENTIMENT_LABELS
 
@@ -131,6 +131,24 @@ def industry_split(industry: str, split: str) -> list[Record]:
     records = [r for path in sorted((SEED_DIR / industry).glob("comments-*.jsonl"))
                for r in load_records(path, taxonomy, account)]
     return [r for r in records if _industry_split_of(r.id) == split]
+
+
+def general_split(split: str) -> list[Record]:
+    """One split of the sentiment-only corpus (`data/general`), as GENERAL_ACCOUNT records without
+    tags. Split by id as industry_split does, with no dev part (nothing is tuned on it): its dev
+    share trains."""
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
+    records = [r for path in sorted((SEED_DIR / "general").glob("comments-*.jsonl"))
+               for r in load_records(path, Taxonomy(()), GENERAL_ACCOUNT)]
+    wanted = {"train": ("train", "dev"), "dev": (), "test": ("test",)}[split]
+    return [r for r in records if _industry_split_of(r.id) in wanted]
+
+
+def themed_accounts(records: Iterable[Record]) -> list[str]:
+    """The accounts of `records` whose tags are learned, sorted: every one but GENERAL_ACCOUNT,
+    whose comments teach sentiment alone."""
+    return sorted({r.account for r in records} - {GENERAL_ACCOUNT})
 
 
 def _industry_split_of(comment_id: str) -> str:

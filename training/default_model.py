@@ -1,6 +1,6 @@
 """The default model: every industry's default account (the SaaS seed corpus for the default
-account, models.industries for the others) trained into one artifact, evaluated on each test
-split, promoted."""
+account, models.industries for the others) trained into one artifact with the sentiment-only
+comments of other businesses, evaluated on each test split, promoted."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import time
 from verbatim.models.industries import DEFAULT_INDUSTRY, INDUSTRY_TAXONOMIES, template_account, template_taxonomies
 from verbatim.models.registry import Registry, new_version
 from verbatim.training.config import TrainingConfig
-from verbatim.training.corpus import SPLITS, Record, fingerprint, industry_split
+from verbatim.training.corpus import SPLITS, Record, fingerprint, general_split, industry_split
 from verbatim.training.evaluate import evaluate
 from verbatim.training.distributed import LOCAL, Runtime
 from verbatim.training.train import EncoderFactory, help_train, train
@@ -28,6 +28,7 @@ def train_default_model(registry: Registry, config: TrainingConfig = TrainingCon
     """
     taxonomies = template_taxonomies()
     train_records, dev_records, test_records = (industry_corpora(split) for split in SPLITS)
+    train_records += general_split("train")  # other businesses' comments: sentiment only
     if not runtime.is_main:
         help_train(train_records, taxonomies, config, encoder_factory, frozenset(), runtime)
         runtime.barrier()

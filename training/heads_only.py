@@ -24,7 +24,7 @@ from verbatim.models.labels import LabelSpace
 from verbatim.models.network import ThemeSentimentNet
 from verbatim.models.taxonomy import Taxonomy
 from verbatim.training.calibration import apply_temperatures
-from verbatim.training.corpus import Record, fingerprint
+from verbatim.training.corpus import Record, fingerprint, themed_accounts
 from verbatim.training.dataset import IGNORE, build_training_set
 from verbatim.training.embedding_cache import EmbeddingCache, encode_texts, encoder_version  # noqa: F401 (API)
 from verbatim.training.logistic_heads import SINGLE_LABEL_C, fit_heads, single_label_columns
@@ -137,7 +137,7 @@ def train_heads(champion: Artifact, train: Sequence[Record], dev: Sequence[Recor
     """
     rng = random.Random(config.seed)
     torch.manual_seed(config.seed)
-    accounts = sorted({r.account for r in train})
+    accounts = themed_accounts(train)
     labels = LabelSpace.from_taxonomies({a: taxonomies[a].names for a in accounts})
     net = ThemeSentimentNet(champion.net.encoder, num_labels=len(labels), dropout=config.dropout)
     with torch.no_grad():

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from verbatim.models.taxonomy import DEFAULT_ACCOUNT, DEFAULT_TAXONOMY, Taxonomy
 from verbatim.store import Store
 from verbatim.models.industries import DEFAULT_INDUSTRY, INDUSTRY_TAXONOMIES, TEMPLATE_PREFIX
-from verbatim.training.corpus import SPLITS, Record, industry_split, seed_split
+from verbatim.training.corpus import SPLITS, Record, general_split, industry_split, seed_split
 from verbatim.training.corrections import correction_records, replace_seed
 from verbatim.training.retrain_report import MIN_GATE_COMMENTS
 
@@ -120,7 +120,7 @@ def build_splits(store: Store, taxonomies: Mapping[str, Taxonomy], config: Holdo
     """The retraining dataset: hashed splits of the store's corrections plus, unless turned off,
     the seed corpus in its fixed splits, where a matching default-account correction overrules it,
     and the other industries' corpora as their template accounts (models.industries), so every
-    challenger still serves each industry's default taxonomy."""
+    challenger still serves each industry's default taxonomy, and the sentiment-only corpus."""
     corrected = correction_records(store, taxonomies)
     if not include_seed:
         return split_corrections(corrected, config)
@@ -134,6 +134,7 @@ def build_splits(store: Store, taxonomies: Mapping[str, Taxonomy], config: Holdo
     for split, records in seed.items():  # the other industries' default accounts ride along unchanged
         records.extend(r for industry in INDUSTRY_TAXONOMIES if industry != DEFAULT_INDUSTRY
                        for r in industry_split(industry, split))
+    seed["train"].extend(general_split("train"))  # sentiment only: nothing to judge a challenger's tags on
     return with_seed(split_corrections(rest, config), seed, seed_ids)
 
 

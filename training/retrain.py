@@ -25,7 +25,7 @@ from verbatim.models.retention import prune as prune_registry
 from verbatim.models.taxonomy import DEFAULT_ACCOUNT
 from verbatim.store import Store
 from verbatim.training.config import TrainingConfig
-from verbatim.training.corpus import Record, fingerprint
+from verbatim.training.corpus import Record, fingerprint, themed_accounts
 from verbatim.training.distributed import LOCAL, Runtime, Terminated
 from verbatim.training.evaluate import Outcomes, evaluate, evaluate_with_outcomes
 from verbatim.training.heads_only import (EmbeddingCache, HeadsConfig, lookup_artifact, refit_with_dev, stack,
@@ -141,7 +141,7 @@ def _cycle(store: Store, registry: Registry, config: RetrainConfig, report: Retr
     splits = build_splits(store, taxonomies, config.holdout, config.include_seed)
     report.data_fingerprint = fingerprint([*splits.train, *splits.dev])
     report.dataset = dataset_counts(splits)
-    labels = LabelSpace.from_taxonomies({a: taxonomies[a].names for a in sorted({r.account for r in splits.train})})
+    labels = LabelSpace.from_taxonomies({a: taxonomies[a].names for a in themed_accounts(splits.train)})
     clock.lap("dataset", report)
     if not config.force:
         earlier = _already_trained(registry, report.data_fingerprint, labels, config.mode, report.champion_before)

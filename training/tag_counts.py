@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 
 from verbatim.models.artifact import Artifact
+from verbatim.models.industries import GENERAL_ACCOUNT
 from verbatim.models.predictor import Predictor, Scores
 from verbatim.models.tag_count import MIN_COMMENTS, TagCount, learn_tag_count
 from verbatim.models.taxonomy import Taxonomy
@@ -20,7 +21,8 @@ def learn_tag_counts(records: Sequence[Record], taxonomies: Mapping[str, Taxonom
     """The bounds each account's labelled comments keep to; accounts with none are left out."""
     tag_sets: dict[str, list[frozenset[str]]] = defaultdict(list)
     for r in records:
-        tag_sets[r.account].append(r.tags)
+        if r.account != GENERAL_ACCOUNT:  # no taxonomy: sentiment only
+            tag_sets[r.account].append(r.tags)
     learned = {account: learn_tag_count(taxonomies[account], sets) for account, sets in tag_sets.items()}
     return {account: count for account, count in learned.items() if count != TagCount()}
 

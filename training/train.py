@@ -24,7 +24,7 @@ from verbatim.models.taxonomy import Taxonomy
 from verbatim.models.thresholds import tune_thresholds
 from verbatim.training.calibration import calibrate, review_cutoffs
 from verbatim.training.config import TrainingConfig
-from verbatim.training.corpus import Record, fingerprint
+from verbatim.training.corpus import Record, fingerprint, themed_accounts
 from verbatim.training.dataset import TrainingSet, build_training_set, collate, length_bucketed_batches
 from verbatim.training.distributed import LOCAL, Runtime
 from verbatim.training.interpolation import interpolate
@@ -110,7 +110,7 @@ def _fit(train_records: Sequence[Record], taxonomies: dict[str, Taxonomy], confi
     # Data: one head output per tag of every account that has training comments.
     encoder, tokenizer = encoder_factory()
     encoder.to(runtime.device)
-    accounts = sorted({r.account for r in train_records})
+    accounts = themed_accounts(train_records)
     labels = LabelSpace.from_taxonomies({a: taxonomies[a].names for a in accounts})
     token_ids = tokenizer([r.text for r in train_records], truncation=True,
                           max_length=config.max_length)["input_ids"]

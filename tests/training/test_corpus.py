@@ -3,10 +3,10 @@ from collections import Counter
 
 import pytest
 
-from verbatim.models.industries import INDUSTRY_TAXONOMIES, template_account
+from verbatim.models.industries import GENERAL_ACCOUNT, INDUSTRY_TAXONOMIES, template_account
 from verbatim.models.taxonomy import DEFAULT_TAXONOMY
-from verbatim.training.corpus import (SPLITS, CorpusError, Record, fingerprint, industry_split, load_records,
-                                      seed_split)
+from verbatim.training.corpus import (SPLITS, CorpusError, Record, fingerprint, general_split, industry_split,
+                                      load_records, seed_split, themed_accounts)
 
 
 def _write(tmp_path, *records: dict) -> object:
@@ -94,3 +94,13 @@ def test_industry_splits_are_fixed_disjoint_and_cover_the_corpus(industry: str) 
         assert total >= 2000
         assert 0.10 < len(splits["test"]) / total < 0.20 and 0.10 < len(splits["dev"]) / total < 0.20
     assert [r.id for r in industry_split(industry, "test")] == [r.id for r in splits["test"]]
+
+
+def test_the_sentiment_only_corpus_splits_into_train_and_test_without_tags() -> None:
+    train, dev, test = (general_split(split) for split in SPLITS)
+    assert dev == []  # nothing is tuned on it
+    assert len(train) + len(test) >= 1400 and 0.10 < len(test) / (len(train) + len(test)) < 0.20
+    assert not {r.id for r in train} & {r.id for r in test}
+    assert {r.account for r in train + test} == {GENERAL_ACCOUNT}
+    assert all(not r.tags and r.sentiment in ("negative", "neutral", "positive") for r in train + test)
+    assert themed_accounts(train + industry_split("media", "dev")) == [template_account("media")]

@@ -14,7 +14,7 @@ import pytest
 from verbatim.models.taxonomy import DEFAULT_ACCOUNT, DEFAULT_TAXONOMY
 from verbatim.store import Store
 from verbatim.models.industries import INDUSTRY_TAXONOMIES, template_account
-from verbatim.training.corpus import Record, industry_split, seed_split
+from verbatim.training.corpus import Record, general_split, industry_split, seed_split
 from verbatim.training.corrections import as_corrections
 from verbatim.training.holdout import (
     HoldoutConfig,
@@ -118,7 +118,8 @@ def test_build_splits_with_an_empty_store_is_every_industrys_corpus(tmp_path: Pa
     with Store(f"sqlite:///{tmp_path / 'db.sqlite'}") as store:
         splits = build_splits(store, {DEFAULT_ACCOUNT: store.taxonomy(DEFAULT_ACCOUNT)})
     for split, records in (("train", splits.train), ("dev", splits.dev), ("test", splits.heldout)):
-        assert records == [r for industry in INDUSTRY_TAXONOMIES for r in industry_split(industry, split)]
+        general = general_split("train") if split == "train" else []  # sentiment only: never judged on
+        assert records == [r for industry in INDUSTRY_TAXONOMIES for r in industry_split(industry, split)] + general
         assert [r for r in records if r.account == DEFAULT_ACCOUNT] == seed_split(split, DEFAULT_TAXONOMY)
     for industry in INDUSTRY_TAXONOMIES:
         counts = dataset_counts(splits)["accounts"][template_account(industry)]

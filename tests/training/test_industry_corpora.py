@@ -72,3 +72,21 @@ def test_keyword_rules_rarely_add_a_tag_the_writers_did_not_give(industry: str) 
         for tag in rules.match(record["text"]):
             right, wrong = (right + 1, wrong) if tag in record["tags"] else (right, wrong + 1)
     assert right / (right + wrong) >= 0.8, (right, wrong)
+
+
+def test_the_sentiment_only_corpus_is_well_formed_balanced_and_not_about_the_three_industries() -> None:
+    rows = records("general")
+    assert len(rows) >= 1400, f"{len(rows)} comments under {DATA / 'general'}"
+    ids, texts, domains = set(), set(), set()
+    for where, record in rows:
+        assert record["id"] not in ids, f"{where}: id {record['id']} repeated"
+        ids.add(record["id"])
+        assert record["text"].strip() and record["tags"] == [], where
+        if len(record["text"]) > 30:
+            assert record["text"] not in texts, f"{where}: text repeated"
+        texts.add(record["text"])
+        assert record["sentiment"] in SENTIMENT_LABELS and re.fullmatch(r"[a-z]{2}", record["language"]), where
+        domains.add(record["domain"])
+    shares = {label: sum(r["sentiment"] == label for _, r in rows) / len(rows) for label in SENTIMENT_LABELS}
+    assert all(share > 0.15 for share in shares.values()), shares
+    assert len(domains) >= 10, domains

@@ -6,8 +6,8 @@ from verbatim.models.predictor import Predictor
 from verbatim.models.registry import Registry
 from verbatim.models.taxonomy import DEFAULT_ACCOUNT, DEFAULT_TAXONOMY, Tag, Taxonomy
 from verbatim.training.config import TrainingConfig
-from verbatim.models.industries import INDUSTRY_TAXONOMIES, template_account
-from verbatim.training.corpus import industry_split, seed_split
+from verbatim.models.industries import GENERAL_ACCOUNT, INDUSTRY_TAXONOMIES, template_account
+from verbatim.training.corpus import general_split, industry_split, seed_split
 from verbatim.training.default_model import train_default_model
 from verbatim.training.evaluate import evaluate
 from verbatim.training.train import train
@@ -43,6 +43,10 @@ def test_tiny_default_model_trains_saves_and_promotes(tmp_path) -> None:
         assert evaluation["industries"][industry]["comments"] == len(industry_split(industry, "test"))
         assert template_account(industry) in predictor.meta.review_cutoffs
     assert set(predictor.meta.calibration["themes"]) == {template_account(i) for i in INDUSTRY_TAXONOMIES}
+    # The other businesses' comments trained the sentiment heads alone: no heads, no taxonomy of their own.
+    assert evaluation["train_comments"] == (sum(len(industry_split(i, "train")) for i in INDUSTRY_TAXONOMIES)
+                                            + len(general_split("train")))
+    assert GENERAL_ACCOUNT not in predictor.meta.labels.accounts and GENERAL_ACCOUNT not in predictor.meta.taxonomies
 
 
 @pytest.mark.slow
