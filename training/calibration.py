@@ -22,6 +22,7 @@ from torch.nn import functional as F
 
 from verbatim.models.artifact import Artifact
 from verbatim.models.decision import TagScore, confidence_all_right
+from verbatim.models.labels import LabelSpace
 from verbatim.models.predictor import Predictor, Scores
 from verbatim.models.types import SENTIMENT_LABELS
 from verbatim.training.corpus import Record
@@ -100,14 +101,24 @@ def calibrate(artifact: Artifact, dev: Sequence[Record], scores: Scores | None =
                                                             4)}
     gold = [(i, SENTIMENT_LABELS.index(r.sentiment)) for i, r in enumerate(dev) if r.sentiment]
     report["sentiment"] = _softmax_report(scores.sentiment[[i for i, _ in gold]], np.array([c for _, c in gold]))
-    cells = [(i, meta.labels.index(r.account, tag), SENTIMENT_LABELS.index(label))
-             for i, r in enumerate(dev) for tag in sorted(r.tags)
-             if tag in meta.labels.tags(r.account) and (label := r.tag_sentiment(tag)) is not None]
+    cells = tag_sentiment_cells(meta.labels, dev)
     report["tag_sentiment"] = _softmax_report(
         np.array([scores.tag_sentiment[i, c] for i, c, _ in cells]).reshape(-1, len(SENTIMENT_LABELS)),
-        np.array([g for *_, g in cells]))
+        np.array([SENTIMENT_LABELS.index(g) for *_, g in cells]))
     apply_temperatures(artifact, report)
     return report
+
+
+def tag_sentiment_cells(labels: LabelSpace, records: Sequence[Record],
+                        account: str | None = None) -> list[tuple[int, int, str]]:
+    """(row, column, gold label) for each gold tag with a known sentiment that has a column in
+    `labels`, under `account`, or each record's own account when None."""
+    cells = []
+    for i, r in enumerate(records):
+        columns = dict(zip(labels.tags(account or r.account), labels.indices(account or r.account)))
+        cells += [(i, columns[tag], label) for tag in sorted(r.tags)
+                  if tag in columns and (label := r.tag_sentiment(tag)) is not None]
+    return cells
 
 
 def apply_temperatures(artifact: Artifact, calibration: dict) -> None:

@@ -13,7 +13,7 @@ from verbatim.models.predictor import Predictor, Scores
 from verbatim.models.rules import KeywordRules
 from verbatim.models.taxonomy import Taxonomy
 from verbatim.models.types import SENTIMENT_LABELS, Prediction
-from verbatim.training.calibration import binary_ece, top_label_ece
+from verbatim.training.calibration import binary_ece, tag_sentiment_cells, top_label_ece
 from verbatim.training.corpus import Record
 
 
@@ -110,17 +110,10 @@ def evaluate_with_outcomes(predictor: Predictor, records: Sequence[Record], acco
     return report, Outcomes.of(records, tags, sentiments, taxonomy.names)
 
 
-def _tag_sentiment_cells(predictor: Predictor, records: Sequence[Record], account: str) -> list[tuple[int, int, str]]:
-    """(row, column, gold label) for each gold tag with a known sentiment that the model has a column for."""
-    columns = dict(zip(predictor.meta.labels.tags(account), predictor.meta.labels.indices(account)))
-    return [(i, columns[tag], label) for i, r in enumerate(records) for tag in sorted(r.tags)
-            if tag in columns and (label := r.tag_sentiment(tag)) is not None]
-
-
 def tag_sentiment_report(predictor: Predictor, records: Sequence[Record], account: str, scores: Scores) -> dict:
     """The sentiment predicted about each gold tag (read from its column whether or not the tag
     was predicted, as aspect-category polarity is measured) against the tag's gold sentiment."""
-    cells = _tag_sentiment_cells(predictor, records, account)
+    cells = tag_sentiment_cells(predictor.meta.labels, records, account)
     predicted = [SENTIMENT_LABELS[int(scores.tag_sentiment[i, c].argmax())] for i, c, _ in cells]
     return sentiment_report([gold for *_, gold in cells], predicted)
 
@@ -131,7 +124,7 @@ def calibration_report(predictor: Predictor, records: Sequence[Record], account:
     columns = predictor.meta.labels.indices(account)
     truth = np.array([[tag in r.tags for tag in predictor.meta.labels.tags(account)] for r in records], dtype=float)
     gold = [(i, SENTIMENT_LABELS.index(r.sentiment)) for i, r in enumerate(records) if r.sentiment]
-    cells = _tag_sentiment_cells(predictor, records, account)
+    cells = tag_sentiment_cells(predictor.meta.labels, records, account)
     tag_p = np.array([scores.tag_sentiment[i, c] for i, c, _ in cells]).reshape(-1, len(SENTIMENT_LABELS))
     return {
         "theme_ece": round(binary_ece(scores.themes[:, columns], truth), 4) if columns else None,
