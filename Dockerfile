@@ -59,7 +59,7 @@ VOLUME ["/var/lib/verbatim"]
 EXPOSE 50051 50052
 # With no champion on the volume, `verbatim serve` trains the default model first (minutes), hence
 # the long start period.
-HEALTHCHECK --interval=30s --timeout=10s --start-period=10m --retries=3 \
+HEALTHCHECK --interval=30s --timeout=10s --start-period=30m --retries=3 \
     CMD ["python", "-m", "verbatim.healthcheck"]
 ENTRYPOINT ["verbatim"]
 CMD ["serve"]

@@ -98,6 +98,8 @@ class Registry:
         self.staging_dir.mkdir(parents=True, exist_ok=True)
         self.versions_dir.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f"{version}.", dir=self.staging_dir))
+        in_use = os.open(staging, os.O_RDONLY)
+        fcntl.flock(in_use, fcntl.LOCK_EX)  # remove_leftovers skips it while this writer lives
         try:
             yield staging
             for file in staging.rglob("*"):
@@ -108,6 +110,7 @@ class Registry:
             _fsync_dir(self.versions_dir)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
+            os.close(in_use)
 
     def promote(self, version: str, expected: str | None | object = ANY_CHAMPION) -> None:
         """Make `version` the champion, atomically, and record it in the history.
@@ -144,6 +147,26 @@ class Registry:
             self._swap_champion(target)
             self._record(events, "rollback", target, current)
             return target
+
+    def remove_leftovers(self) -> None:
+        """Delete what a writer killed mid-way left: its staging directory (one that a live writer
+        holds is skipped) and the champion's and history's temp files."""
+        for staging in self.staging_dir.glob("*") if self.staging_dir.is_dir() else ():
+            try:
+                held = os.open(staging, os.O_RDONLY)
+            except OSError:
+                continue  # gone meanwhile: published or removed by its writer
+            try:
+                fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                shutil.rmtree(staging, ignore_errors=True)
+            except BlockingIOError:
+                pass
+            finally:
+                os.close(held)
+        if self.root.is_dir():
+            with self._locked():  # not a promote's or rollback's temp file that is about to be renamed
+                for leftover in self.root.glob(".*.tmp"):
+                    leftover.unlink(missing_ok=True)
 
     def history(self) -> list[dict[str, str | None]]:
         """Every promotion and rollback, oldest first: {at, action, version, previous}."""

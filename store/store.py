@@ -18,7 +18,7 @@ from verbatim.store.engine import WRITE, create_store_engine, masked_url, store_
 from verbatim.store.errors import (AccountExists, CorrectionConflict, InvalidInput, TagHasChildren, UnknownAccount,
                                    UnknownTag)
 from verbatim.store.labels import CommentLabels, fold_labels
-from verbatim.store.migrations import migrate
+from verbatim.store.migrations import LATEST_VERSION, current_version, migrate
 from verbatim.store.names import check_account_id, check_industry
 from verbatim.store.schema import AccountRow, CorrectionRow, TagRow
 from verbatim.store.tags import checked_tags, validated_taxonomy
@@ -33,7 +33,8 @@ class Store:
     """Taxonomies and corrections in SQLite or PostgreSQL, chosen by the SQLAlchemy URL.
 
     Opening a store applies any missing schema migrations and gives the default account the
-    default SaaS taxonomy if it has none. Every method runs in its own session and
+    default SaaS taxonomy if it has none; a store that needs neither is only read, so a server
+    can open one on a read-only disk and answer its writes UNAVAILABLE. Every method runs in its own session and
     transaction, so one Store may be shared by many threads. Methods return domain objects
     and raise `store.errors` exceptions for bad input.
     """
@@ -43,6 +44,8 @@ class Store:
         self._writer = self._engine.execution_options(**{WRITE: True})
         self._url = make_url(url)
         try:
+            if self._set_up():
+                return
             with self._write() as session:
                 migrate(session.connection())
                 if self._create_account(session, DEFAULT_ACCOUNT):
@@ -261,6 +264,12 @@ class Store:
     def _write(self) -> Iterator[Session]:
         with Session(self._writer, expire_on_commit=False) as session, session.begin():
             yield session
+
+    def _set_up(self) -> bool:
+        """Whether the schema is current and the default account exists, read without a write lock."""
+        with self._read() as session:
+            return (current_version(session.connection()) == LATEST_VERSION
+                    and session.get(AccountRow, DEFAULT_ACCOUNT) is not None)
 
     def _create_account(self, session: Session, account: str, industry: str = DEFAULT_INDUSTRY) -> bool:
         """Create the account unless it exists; True if this call created it."""

@@ -7,7 +7,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -28,10 +28,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def verbatim_serve(registry: Path, store_url: str, log: Path,
+def verbatim_serve(registry: Path, store_url: str, log: Path, *, wrap: Sequence[str] = (),
                    **settings: str) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
     """`verbatim serve` on a free loopback port, SERVING; `settings` add VERBATIM_* variables.
-    Without api_keys or api_keys_file among them, the server runs without authentication."""
+    Without api_keys or api_keys_file among them, the server runs without authentication.
+    `wrap` is a command that runs the server (its arguments follow), such as a namespace set-up."""
     port = free_port()
     env = os.environ | {"HF_HUB_OFFLINE": "1", "VERBATIM_HOST": "127.0.0.1", "VERBATIM_PORT": str(port),
                         "VERBATIM_METRICS_PORT": "0", "VERBATIM_REGISTRY": str(registry),
@@ -40,7 +41,7 @@ def verbatim_serve(registry: Path, store_url: str, log: Path,
         env["VERBATIM_INSECURE_NO_AUTH"] = "1"
     env |= {f"VERBATIM_{name.upper()}": value for name, value in settings.items()}
     with open(log, "ab") as out:
-        process = subprocess.Popen([*verbatim_command(), "serve"], env=env, stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen([*wrap, *verbatim_command(), "serve"], env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
         wait_serving(process, f"127.0.0.1:{port}", log)
         yield process, f"127.0.0.1:{port}"

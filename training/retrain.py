@@ -110,6 +110,7 @@ def _retrain(store: Store, registry: Registry, config: RetrainConfig, progress: 
     with RetrainLock(registry.root / LOCK_FILE):
         for directory in (CACHE_DIR, REPORTS_DIR):
             remove_leftovers(registry.root / directory)
+        registry.remove_leftovers()  # of a run killed while staging or promoting
         champion_before = registry.champion()
         report = RetrainReport(decision=Decision.FAILED, reasons=[], mode=config.mode,
                                champion_before=champion_before, champion_after=champion_before, challenger=None,
@@ -304,8 +305,11 @@ def _already_trained(registry: Registry, data_fingerprint: str, labels: LabelSpa
 
     The champion counts unless it came from the heads-only path and a full retrain is asked
     for (its encoder never saw the data); so does an earlier challenger of the same mode, even
-    a rejected one, so a cron job does not retrain the same rejected data again and again.
+    a rejected one, so a cron job does not retrain the same rejected data again and again. A
+    challenger judged better whose promotion was cut short (killed before the champion history
+    recorded it) does not count: the next run trains and judges again.
     """
+    recorded = {event["version"] for event in registry.history()}
     for version in reversed(registry.versions()):
         try:
             meta = json.loads((registry.path(version) / "artifact.json").read_text())
@@ -318,7 +322,9 @@ def _already_trained(registry: Registry, data_fingerprint: str, labels: LabelSpa
         base = meta.get("training_config", {}).get("base_version")
         if version == champion and (mode == HEADS_ONLY or trained == FULL):
             return f"the champion {version}"
-        if version != champion and trained == mode and (mode == FULL or base == champion):
+        interrupted = meta.get("evaluation", {}).get("retrain", {}).get("decision") == Decision.PROMOTED.value \
+            and version not in recorded
+        if version != champion and trained == mode and (mode == FULL or base == champion) and not interrupted:
             return f"{version} (not promoted)"
     return None
 

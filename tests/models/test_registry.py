@@ -100,3 +100,17 @@ def test_promote_with_an_expected_champion_is_a_compare_and_swap(tmp_path: Path)
         registry.promote("v3", expected="v1")
     assert registry.champion() == "v2"
     assert [e["version"] for e in registry.history()] == ["v1", "v2"]
+
+
+def test_remove_leftovers_deletes_a_dead_writers_staging_and_temp_files_but_not_a_live_ones(tmp_path: Path) -> None:
+    registry = Registry(tmp_path)
+    dead = registry.staging_dir / "v1.abc"  # what a writer killed mid-stage leaves
+    dead.mkdir(parents=True)
+    (dead / "encoder.safetensors").write_bytes(b"half")
+    (tmp_path / ".champion.x1.tmp").write_text("v1")
+    with registry.stage("v2") as live:
+        (live / "artifact.json").write_text("{}")
+        registry.remove_leftovers()
+        assert live.exists() and (live / "artifact.json").exists()
+    assert not dead.exists() and not list(tmp_path.glob(".*.tmp"))
+    assert registry.versions() == ["v2"]
