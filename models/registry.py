@@ -151,7 +151,7 @@ class Registry:
     def remove_leftovers(self) -> None:
         """Delete what a writer killed mid-way left: its staging directory (one that a live writer
         holds is skipped) and the champion's and history's temp files."""
-        for staging in self.staging_dir.glob("*") if self.staging_dir.is_dir() else ():
+        for staging in self.staging_dir.glob("*"):
             try:
                 held = os.open(staging, os.O_RDONLY)
             except OSError:

@@ -34,9 +34,9 @@ class Store:
 
     Opening a store applies any missing schema migrations and gives the default account the
     default SaaS taxonomy if it has none; a store that needs neither is only read, so a server
-    can open one on a read-only disk and answer its writes UNAVAILABLE. Every method runs in its own session and
-    transaction, so one Store may be shared by many threads. Methods return domain objects
-    and raise `store.errors` exceptions for bad input.
+    can open one on a read-only disk and answer its writes UNAVAILABLE. Every method runs in
+    its own session and transaction, so one Store may be shared by many threads. Methods
+    return domain objects and raise `store.errors` exceptions for bad input.
     """
 
     def __init__(self, url: str) -> None:

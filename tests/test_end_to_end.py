@@ -3,7 +3,7 @@
 The registry comes from VERBATIM_E2E_REGISTRY, else var/registry if it has a champion,
 else a default model is trained into a temporary registry first: `verbatim train` on the real
 encoder and the real corpora, with 3 epochs instead of the default 6 to keep CI under 30 minutes
-(4.5 minutes instead of 15 on 2 cores; seed test theme micro-F1 0.729 instead of 0.784, and every
+(4.5 minutes instead of 10.5 on 2 idle cores; seed test theme micro-F1 0.729 instead of 0.784, and every
 assertion below holds for both).
 """
 
