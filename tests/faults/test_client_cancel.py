@@ -15,6 +15,7 @@ import grpc
 import pytest
 
 from verbatim.models.predictor import Predictor
+from verbatim.v1 import verbatim_pb2 as pb
 from tests.service.harness import Harness, RecordingPredictor, classify, comment, serving
 
 DELAY_S = 0.5
@@ -31,7 +32,7 @@ def _wait_queued(harness: Harness, comments: int) -> None:
         time.sleep(0.005)
 
 
-def _request(prefix: str, n: int) -> object:
+def _request(prefix: str, n: int) -> pb.ClassifyCommentsRequest:
     return classify(*(comment(f"{prefix}{i}", text) for i, text in enumerate(_texts(prefix, n))))
 
 

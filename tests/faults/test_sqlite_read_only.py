@@ -41,14 +41,13 @@ def _read_only(directory: Path) -> list[str]:
     return ["unshare", "--user", "--map-root-user", "--mount", "sh", "-c", READ_ONLY, str(directory)]
 
 
-def _stored_before(url: str) -> list[Correction]:
+def _store_before(url: str) -> None:
     stamp = datetime(2026, 3, 4, tzinfo=timezone.utc)
     before = [Correction(correction_id=f"before-{i}", account_id=DEFAULT_ACCOUNT, comment_id=f"c{i}",
                          text=f"The export crashes {i}", tag="Bug", action=Action.ADD, predicted_by_model=False,
                          sentiment=None, actor="analyst", time=stamp) for i in range(3)]
     with Store(url) as store:
         store.submit_corrections(before)
-    return before
 
 
 @pytest.fixture()
@@ -65,7 +64,7 @@ def store_dir(tmp_path: Path) -> Path:
 def holder(store_dir: Path) -> Iterator[sqlite3.Connection]:
     """Another connection to the store, open throughout, as a replica's would be."""
     database = store_dir / "store.db"
-    _stored_before(f"sqlite:///{database}")
+    _store_before(f"sqlite:///{database}")
     connection = sqlite3.connect(database)
     connection.execute("SELECT count(*) FROM sqlite_master").fetchone()  # creates the -wal and -shm files
     yield connection
@@ -114,7 +113,7 @@ def test_a_read_only_store_refuses_writes_and_keeps_serving(tiny_registry: Regis
 def test_a_read_only_store_that_cannot_be_opened_stops_the_server_at_start(tiny_registry: Registry, tmp_path: Path,
                                                                            store_dir: Path) -> None:
     database = store_dir / "store.db"
-    _stored_before(f"sqlite:///{database}")  # closed: no -wal or -shm file left to read it with
+    _store_before(f"sqlite:///{database}")  # closed: no -wal or -shm file left to read it with
     serve = subprocess.run([*_read_only(store_dir), *verbatim_command(), "serve"], capture_output=True, text=True,
                            timeout=120, env={"HF_HUB_OFFLINE": "1", "VERBATIM_REGISTRY": str(tiny_registry.root),
                                              "VERBATIM_STORE_URL": f"sqlite:///{database}",

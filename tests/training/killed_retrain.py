@@ -25,7 +25,7 @@ from verbatim.training.retrain import retrain
 from tests.training.test_retrain import CONFIG
 
 # Innermost first: a step in Registry.promote is "promote" even though retrain is on the stack too.
-PHASES = ("promote", "stage", "prune", "_finish", "save", "retrain")
+PHASES = ("promote", "stage", "prune", "_finish", "retrain")
 
 
 def _phase() -> str:
