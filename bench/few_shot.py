@@ -10,6 +10,9 @@ measured on the same 20 % split (micro-F1; on BANKING77, one tag per query, that
 - `heads_a<alpha>_<learner>`: the quick path's heads (training.heads_only) on that encoder's
   embeddings, trained by each learner (adam as before, lbfgs), decided by the served
   Predictor code (thresholds, keyword rules, the account's tag count);
+- `heads_chosen_lbfgs` (with alphas 0 and 1): the quick path as `verbatim retrain --heads-only`
+  runs it, reading the account from whichever encoder cross-validation on the sample picks
+  (training.encoder_choice);
 - the default account's seed test with heads refitted on each encoder (thresholds tuned on
   seed dev), theme micro-F1 and sentiment accuracy, beside the champion as served.
 
@@ -59,22 +62,25 @@ def interpolated(champion: Artifact, alpha: float) -> Artifact:
 
 
 def _heads(champion: Artifact, account: str, taxonomy: Taxonomy, sample: Sequence[Record], test: Sequence[Record],
-           vectors: Vectors, config: HeadsConfig, dev: Sequence[Record] = ()) -> list[set[str]]:
-    """The quick path's heads on `vectors`, decided as the server decides (thresholds tuned on `dev` if any)."""
+           vectors: Vectors, config: HeadsConfig, original: Vectors | None = None) -> list[set[str]]:
+    """The quick path's heads on `vectors`, decided as the server decides; with `original` (the
+    original encoder's vectors), each account on the encoder its cross-validation picks."""
     return [set(p.tag_names) for p in _heads_predictions(champion, account, taxonomy, sample, test, vectors, config,
-                                                          dev)]
+                                                          original=original)]
 
 
 def _heads_predictions(champion: Artifact, account: str, taxonomy: Taxonomy, sample: Sequence[Record],
                        test: Sequence[Record], vectors: Vectors, config: HeadsConfig,
-                       dev: Sequence[Record] = ()) -> list:
-    artifact = train_heads(champion, sample, dev, np.stack([vectors[r.text] for r in sample]), {account: taxonomy},
-                           config, "study")
+                       dev: Sequence[Record] = (), original: Vectors | None = None) -> list:
+    def rows(records: Sequence[Record], table: Vectors | None) -> np.ndarray | None:
+        return np.stack([table[r.text] for r in records]) if table is not None and records else None
+
+    artifact = train_heads(champion, sample, dev, rows(sample, vectors), {account: taxonomy}, config, "study",
+                           original_embeddings=rows(sample, original))
     if dev:
-        tune_heads(artifact, dev, np.stack([vectors[r.text] for r in dev]))
-    texts = [r.text for r in test]
-    served = Predictor(lookup_artifact(artifact, texts, np.stack([vectors[t] for t in texts])))
-    return served.predict(texts, account)
+        tune_heads(artifact, dev, rows(dev, vectors), rows(dev, original))
+    served = Predictor(lookup_artifact(artifact, [r.text for r in test], rows(test, vectors), rows(test, original)))
+    return served.predict([r.text for r in test], account)
 
 
 def _embed(artifact: Artifact, texts: Sequence[str]) -> Vectors:
@@ -118,6 +124,9 @@ def run(champion_dir: Path, datasets: Sequence[BenchDataset], seeds: Sequence[in
             for learner, config in learners.items():
                 methods[f"heads_{name}_{learner}"] = (
                     lambda s, v=v, c=config: _heads(champion, dataset.account, dataset.taxonomy, s, test, v, c))
+        if {"a0.00", "a1.00"} <= set(vectors):  # the quick path as served: the encoder each sample's folds pick
+            methods["heads_chosen_lbfgs"] = lambda s: _heads(champion, dataset.account, dataset.taxonomy, s, test,
+                                                             vectors["a1.00"], LEARNERS["lbfgs"], vectors["a0.00"])
         scores: dict[tuple[int, str], list[float]] = defaultdict(list)
         with tqdm(total=len(seeds) * len(steps) * len(methods), desc=dataset.name, unit="fit", file=sys.stderr) as bar:
             for s in seeds:

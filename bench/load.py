@@ -121,10 +121,11 @@ class ServerProcess:
                 self.process.wait()
 
 
-def loopback_server(registry: Path, workdir: Path) -> tuple[ServerProcess, str]:
-    """`verbatim serve` of `registry`'s champion on a free loopback port, with a SQLite store in `workdir`,
-    no reload and no auth (its own server, on loopback only); and that store's URL. Not yet serving."""
-    port, store_url = free_port(), f"sqlite:///{workdir / 'bench.db'}"
+def loopback_server(registry: Path, workdir: Path, store_url: str | None = None) -> tuple[ServerProcess, str]:
+    """`verbatim serve` of `registry`'s champion on a free loopback port, with `store_url` or else a
+    SQLite store in `workdir`, no reload and no auth (its own server, on loopback only); and that
+    store's URL. Not yet serving."""
+    port, store_url = free_port(), store_url or f"sqlite:///{workdir / 'bench.db'}"
     env = os.environ | {"HF_HUB_OFFLINE": "1", "VERBATIM_HOST": "127.0.0.1", "VERBATIM_PORT": str(port),
                         "VERBATIM_REGISTRY": str(registry), "VERBATIM_METRICS_PORT": "0", "VERBATIM_RELOAD_S": "0",
                         "VERBATIM_STORE_URL": store_url, "VERBATIM_INSECURE_NO_AUTH": "1"}

@@ -14,6 +14,7 @@ from safetensors.torch import load_file, save_file
 from verbatim.models.encoder import AutoModel, AutoTokenizer, PreTrainedTokenizerBase
 from verbatim.models.labels import LabelSpace
 from verbatim.models.network import ThemeSentimentNet
+from verbatim.models.original_encoder import OriginalColumns
 from verbatim.models.tag_count import TagCount
 from verbatim.models.taxonomy import DEFAULT_ACCOUNT, Taxonomy
 from verbatim.models.thresholds import DEFAULT_THRESHOLD
@@ -45,9 +46,15 @@ class ArtifactMeta:
     # Per account, the confidence under which a comment needs review (training.calibration).
     review_cutoffs: dict[str, float] = field(default_factory=dict)
     calibration: dict[str, Any] = field(default_factory=dict)  # temperatures and dev ECE
+    # Accounts whose theme columns are served from the original encoder (models.original_encoder).
+    original_accounts: list[str] = field(default_factory=list)
 
     def tag_count(self, account: str) -> TagCount:
         return self.tag_counts.get(account, TagCount())
+
+    def original_columns(self) -> list[int]:
+        """The theme columns served from the original encoder, in its head's row order."""
+        return [c for account in self.original_accounts for c in self.labels.indices(account)]
 
     def review_cutoff(self, account: str) -> float:
         """The account's cut-off; one without its own dev comments takes the default account's."""
@@ -89,6 +96,7 @@ class Artifact:
     meta: ArtifactMeta
     net: ThemeSentimentNet
     tokenizer: PreTrainedTokenizerBase
+    original: OriginalColumns | None = None  # exactly when meta.original_accounts is not empty
 
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
@@ -97,6 +105,8 @@ class Artifact:
         heads = {f"{name}.{k}": v for name in HEADS for k, v in getattr(self.net, name).state_dict().items()}
         # On the CPU whatever device trained it, so it loads anywhere.
         save_file({k: v.detach().cpu().contiguous() for k, v in heads.items()}, str(directory / HEADS_FILE))
+        if self.original is not None:
+            self.original.save(directory)
         (directory / META_FILE).write_text(json.dumps(self.meta.to_json(), indent=2))
 
     @classmethod
@@ -112,6 +122,7 @@ class Artifact:
                 head = {k.split(".", 1)[1]: v for k, v in heads.items() if k.startswith(name + ".")}
                 if head or name != "tag_sentiment_head":  # one from before tag sentiment keeps zero offsets
                     getattr(net, name).load_state_dict(head)
+            original = OriginalColumns.load(directory, meta.original_columns()) if meta.original_accounts else None
         except ArtifactError:
             raise
         except Exception as exc:  # any missing file, bad JSON or shape mismatch
@@ -119,5 +130,5 @@ class Artifact:
         if not (len(meta.thresholds) == len(meta.rule_thresholds) == len(meta.labels)):
             raise ArtifactError(f"artifact at {directory}: thresholds do not match its {len(meta.labels)} labels")
         net.eval()
-        return cls(meta=meta, net=net, tokenizer=tokenizer)
+        return cls(meta=meta, net=net, tokenizer=tokenizer, original=original)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
@@ -25,6 +26,13 @@ def load_base_encoder() -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
     """all-MiniLM-L6-v2 with its pretrained weights, from the installed package."""
     path = str(base_encoder_path())
     return AutoModel.from_pretrained(path), AutoTokenizer.from_pretrained(path)
+
+
+@functools.lru_cache(maxsize=1)
+def frozen_base_encoder() -> PreTrainedModel:
+    """all-MiniLM-L6-v2 loaded once per process, for embeddings only: never train or modify it
+    (models.original_encoder serves from it, training.embedding_cache embeds with it)."""
+    return load_base_encoder()[0].eval()
 
 
 def tiny_random_encoder(seed: int = 0) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:

@@ -15,7 +15,9 @@ import re
 import tempfile
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import onnx
@@ -28,14 +30,18 @@ from torch import nn
 
 from verbatim.models.artifact import META_FILE, Artifact, ArtifactError
 from verbatim.models.backend import probabilities
+from verbatim.models.encoder import PreTrainedModel, PreTrainedTokenizerBase
 from verbatim.models.network import ThemeSentimentNet
+from verbatim.models.original_encoder import OriginalColumns
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 CACHE_DIR = "onnx"
 # Part of the cache key: bump it whenever the export, fusion or quantisation below changes,
 # so a server never reuses a model built by an older recipe.
 RECIPE = "r2"  # r2: the tag sentiment output
+ORIGINAL_SUFFIX = "original"  # the original encoder's pooled embedding (models.original_encoder)
 OPSET = 17
 STALE_TEMP_SECONDS = 3600
 INPUT_NAMES = ("input_ids", "attention_mask")
@@ -70,29 +76,38 @@ class _Probabilities(nn.Module):
         return probabilities(*self.net(input_ids, attention_mask))
 
 
-def _export_fp32(artifact: Artifact, path: Path) -> None:
-    # A copy, because the export switches attention to "eager" (ORT's fuser recognises only that
-    # graph) and toggles train/eval, and the artifact's own net may be serving torch meanwhile.
-    net = copy.deepcopy(artifact.net)
-    net.encoder.set_attn_implementation("eager")
-    wrapper = _Probabilities(net).eval()
+class _Pooled(nn.Module):
+    def __init__(self, original: OriginalColumns) -> None:
+        super().__init__()
+        self.original = original
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        return self.original.embed(input_ids, attention_mask)
+
+
+def _export_fp32(wrapper: nn.Module, encoder: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, path: Path,
+                 outputs: tuple[str, ...]) -> None:
+    # `wrapper` is a copy, because the export switches its `encoder` to "eager" attention (ORT's
+    # fuser recognises only that graph) and toggles train/eval, and the artifact's own modules
+    # may be serving torch meanwhile.
+    encoder.set_attn_implementation("eager")
+    wrapper.eval()
     # Two right-padded rows, so the traced graph contains the padding mask path.
-    sample = artifact.tokenizer(["an example comment for tracing", "short"], padding=True, return_tensors="pt")
+    sample = tokenizer(["an example comment for tracing", "short"], padding=True, return_tensors="pt")
     args = (sample["input_ids"].to(torch.int64), sample["attention_mask"].to(torch.int64))
-    axes = {"input_ids": {0: "batch", 1: "sequence"}, "attention_mask": {0: "batch", 1: "sequence"},
-            "themes": {0: "batch"}, "sentiment": {0: "batch"}, "tag_sentiment": {0: "batch"}}
+    axes = {name: {0: "batch", 1: "sequence"} for name in INPUT_NAMES} | {name: {0: "batch"} for name in outputs}
     with warnings.catch_warnings(), torch.no_grad():
         # The TorchScript exporter: the dynamo one needs onnxscript. Its tracer warnings are about
         # shape checks in transformers' mask code that are constant for a bidirectional encoder;
         # the tests check that other batch sizes, lengths and padding still agree with torch.
         warnings.simplefilter("ignore")
         torch.onnx.export(wrapper, args, str(path), dynamo=False, input_names=list(INPUT_NAMES),
-                          output_names=list(OUTPUT_NAMES), dynamic_axes=axes, opset_version=OPSET,
+                          output_names=list(outputs), dynamic_axes=axes, opset_version=OPSET,
                           do_constant_folding=True)
 
 
-def _fuse(source: Path, target: Path, artifact: Artifact) -> None:
-    config = artifact.net.encoder.config
+def _fuse(source: Path, target: Path, encoder: PreTrainedModel) -> None:
+    config = encoder.config
     options = FusionOptions("bert")
     # The raw 2-D mask rather than the default "mask index", which silently assumes right padding.
     options.attention_mask_format = AttentionMaskFormat.AttentionMask
@@ -112,7 +127,7 @@ def quantized_nodes(model: onnx.ModelProto, num_layers: int) -> list[str]:
     fp32_layers = int(num_layers * FP32_FFN_SHARE)
     chosen = []
     for node in model.graph.node:
-        if node.op_type not in QUANTIZED_OPS or "_head/" in node.name:
+        if node.op_type not in QUANTIZED_OPS or "head/" in node.name:
             continue
         ffn = _FFN_NODE.search(node.name)
         if ffn and int(ffn.group(1)) < fp32_layers:
@@ -139,22 +154,30 @@ def _quantize(source: Path, target: Path, num_layers: int) -> None:
         root.removeFilter(_not_preprocessing_advice)
 
 
-def export_onnx(artifact: Artifact, path: Path, quantize: bool = True) -> None:
-    """Write the whole network (encoder, masked mean pooling, both heads) to `path` as ONNX.
+def export_onnx(artifact: Artifact, path: Path, quantize: bool = True, part: str = "") -> None:
+    """Write the whole network (encoder, masked mean pooling, both heads) to `path` as ONNX;
+    with `part` ORIGINAL_SUFFIX, the artifact's original encoder and its pooling instead.
 
     Inputs are int64 `input_ids` and `attention_mask` [batch, sequence], both axes dynamic;
     outputs are theme probabilities [batch, labels], sentiment probabilities [batch, 3] and tag
-    sentiment probabilities [batch, labels, 3].
+    sentiment probabilities [batch, labels, 3] (the original encoder: `pooled` [batch, hidden]).
     The graph is fused for ONNX Runtime and, unless `quantize` is False, its weights are
     quantised to dynamic int8.
     """
+    if part == ORIGINAL_SUFFIX:
+        assert artifact.original is not None
+        wrapper: nn.Module = _Pooled(copy.deepcopy(artifact.original))
+        encoder, outputs = wrapper.original.encoder, ("pooled",)
+    else:
+        wrapper = _Probabilities(copy.deepcopy(artifact.net))
+        encoder, outputs = wrapper.net.encoder, OUTPUT_NAMES
     with tempfile.TemporaryDirectory(prefix="verbatim-onnx-") as scratch:
         exported, fused = Path(scratch) / "exported.onnx", Path(scratch) / "fused.onnx"
         try:
-            _export_fp32(artifact, exported)
-            _fuse(exported, fused, artifact)
+            _export_fp32(wrapper, encoder, artifact.tokenizer, exported, outputs)
+            _fuse(exported, fused, encoder)
             if quantize:
-                _quantize(fused, path, artifact.net.encoder.config.num_hidden_layers)
+                _quantize(fused, path, encoder.config.num_hidden_layers)
             else:
                 path.write_bytes(fused.read_bytes())
         except Exception as exc:
@@ -194,8 +217,10 @@ def _remove_stale_temp_files(directory: Path, name: str) -> None:
             pass  # another process removed or replaced it first
 
 
-def onnx_model_path(artifact_dir: Path, artifact: Artifact | None = None, *, rebuild: bool = False) -> Path:
-    """The int8 ONNX model of the artifact in `artifact_dir`, exported on first use and cached beside it.
+def onnx_model_path(artifact_dir: Path, artifact: Artifact | None = None, *, rebuild: bool = False,
+                    part: str = "") -> Path:
+    """The int8 ONNX model of the artifact in `artifact_dir` (with `part` ORIGINAL_SUFFIX, of its
+    original encoder), exported on first use and cached beside it.
 
     `artifact`, when the caller has already loaded it, saves loading it again. The file appears
     only by os.replace() of a complete temp file, so a crash or a concurrent server never leaves
@@ -203,7 +228,7 @@ def onnx_model_path(artifact_dir: Path, artifact: Artifact | None = None, *, reb
     """
     version = artifact.meta.version if artifact is not None else _artifact_version(artifact_dir)
     directory = _cache_dir(artifact_dir)
-    path = directory / f"{version}.{RECIPE}.int8.onnx"
+    path = directory / f"{version}.{RECIPE}{'.' + part if part else ''}.int8.onnx"
     if path.is_file() and not rebuild:
         return path
     artifact = artifact if artifact is not None else Artifact.load(artifact_dir)
@@ -213,7 +238,7 @@ def onnx_model_path(artifact_dir: Path, artifact: Artifact | None = None, *, reb
     temp = Path(name)
     try:
         logger.info("exporting model %s to ONNX int8 at %s", version, path)
-        export_onnx(artifact, temp)
+        export_onnx(artifact, temp, part=part)
         with open(temp, "rb") as handle:
             os.fsync(handle.fileno())
         os.replace(temp, path)
@@ -252,26 +277,24 @@ class OnnxBackend:
         if tuple(outputs) != OUTPUT_NAMES:
             raise OnnxExportError(f"{model_path} has outputs {outputs}, expected {list(OUTPUT_NAMES)}")
         self.num_labels = self.session.get_outputs()[0].shape[1]
+        self.original: OnnxOriginalColumns | None = None  # the artifact's, if it has any (for_artifact)
 
     @classmethod
     def for_artifact(cls, artifact_dir: Path, artifact: Artifact, threads: int = 0) -> OnnxBackend:
         """The backend for a loaded artifact, from its cached int8 model (built if missing,
         rebuilt once if the cached file does not load or does not fit the artifact)."""
-        path = onnx_model_path(artifact_dir, artifact)
-        try:
-            backend = cls(path, threads)
-            backend._check_fits(artifact)
-            return backend
-        except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own types for bad files
-            logger.warning("cached ONNX model %s is unusable (%s); exporting it again", path, exc)
-        backend = cls(onnx_model_path(artifact_dir, artifact, rebuild=True), threads)
-        backend._check_fits(artifact)
+        backend = _cached(artifact_dir, artifact, lambda path: cls(path, threads)._check_fits(artifact))
+        if artifact.original is not None:
+            original = artifact.original
+            backend.original = _cached(artifact_dir, artifact, lambda path: OnnxOriginalColumns(path, original, threads),
+                                       ORIGINAL_SUFFIX)
         return backend
 
-    def _check_fits(self, artifact: Artifact) -> None:
+    def _check_fits(self, artifact: Artifact) -> OnnxBackend:
         if self.num_labels != len(artifact.meta.labels):
             raise OnnxExportError(f"{self.model_path} has {self.num_labels} theme outputs, "
                                   f"model {artifact.meta.version} has {len(artifact.meta.labels)} labels")
+        return self
 
     def run(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         themes, sentiment, tag_sentiment = self.session.run(list(OUTPUT_NAMES), {
@@ -279,3 +302,38 @@ class OnnxBackend:
             "attention_mask": np.ascontiguousarray(attention_mask, dtype=np.int64),
         })
         return themes, sentiment, tag_sentiment
+
+
+class OnnxOriginalColumns:
+    """An artifact's original-encoder columns (models.original_encoder) on ONNX Runtime: the
+    encoder's int8 pooled embedding, then the artifact's head in numpy."""
+
+    def __init__(self, model_path: Path, original: OriginalColumns, threads: int = 0) -> None:
+        self.session = ort.InferenceSession(str(model_path), session_options(threads),
+                                            providers=["CPUExecutionProvider"])
+        outputs = [o.name for o in self.session.get_outputs()]
+        if outputs != ["pooled"]:
+            raise OnnxExportError(f"{model_path} has outputs {outputs}, expected ['pooled']")
+        self.columns = original.columns
+        self.weight = original.head.weight.detach().cpu().numpy().T
+        self.bias = original.head.bias.detach().cpu().numpy()
+
+    def probabilities(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
+        """[n, len(columns)] float32 probabilities for padded int64 inputs."""
+        width = max(int(attention_mask.sum(1).max()), 1)
+        (pooled,) = self.session.run(["pooled"], {
+            "input_ids": np.ascontiguousarray(input_ids[:, :width], dtype=np.int64),
+            "attention_mask": np.ascontiguousarray(attention_mask[:, :width], dtype=np.int64),
+        })
+        return (1.0 / (1.0 + np.exp(-(pooled @ self.weight + self.bias)))).astype(np.float32)
+
+
+def _cached(artifact_dir: Path, artifact: Artifact, open_model: Callable[[Path], T], part: str = "") -> T:
+    """`open_model` of the cached int8 model (built if missing), rebuilt once if the cached file
+    does not load or does not fit the artifact."""
+    path = onnx_model_path(artifact_dir, artifact, part=part)
+    try:
+        return open_model(path)
+    except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own types for bad files
+        logger.warning("cached ONNX model %s is unusable (%s); exporting it again", path, exc)
+    return open_model(onnx_model_path(artifact_dir, artifact, rebuild=True, part=part))

@@ -12,6 +12,7 @@ from verbatim.models.artifact import Artifact
 from verbatim.models.backend import InferenceBackend, TorchBackend
 from verbatim.models.decision import TagScore, decide_tags, needs_review
 from verbatim.models.industries import INDUSTRY_TAXONOMIES, template_account
+from verbatim.models.original_encoder import OriginalColumns, OriginalRunner
 from verbatim.models.rules import KeywordRules
 from verbatim.models.tag_count import TagCount
 from verbatim.models.taxonomy import Taxonomy
@@ -46,6 +47,7 @@ class _AccountView:
     rule_thresholds: list[float]
     count: TagCount
     review_cutoff: float
+    original: bool  # its columns come from the original encoder (models.original_encoder)
 
 
 class Predictor:
@@ -61,6 +63,12 @@ class Predictor:
         self.meta = artifact.meta
         self.version = artifact.meta.version
         self._pad_id = artifact.tokenizer.pad_token_id or 0
+        # The original encoder's columns: the backend's own runner of them (onnx), or the artifact's torch module.
+        self.original: OriginalRunner | None = getattr(self.backend, "original", None) or artifact.original
+        if isinstance(self.original, OriginalColumns):  # the second encoder runs where the first does
+            self.original.to(getattr(self.backend, "device", "cpu"))
+        if self.original is not None:
+            self._original_columns = np.asarray(self.original.columns)
         taxonomies = self.meta.taxonomies if taxonomies is None else taxonomies
         self._views = {account: self._view(account, taxonomy) for account, taxonomy in taxonomies.items()}
 
@@ -99,7 +107,8 @@ class Predictor:
                             tags=[tag for _, tag in pairs],
                             thresholds=[self.meta.thresholds[c] for c in columns],
                             rule_thresholds=[self.meta.rule_thresholds[c] for c in columns],
-                            count=self.meta.tag_count(heads), review_cutoff=self.meta.review_cutoff(heads))
+                            count=self.meta.tag_count(heads), review_cutoff=self.meta.review_cutoff(heads),
+                            original=heads in self.meta.original_accounts)
 
     def _account(self, account: str) -> _AccountView:
         try:
@@ -111,15 +120,30 @@ class Predictor:
         """Token ids per text, truncated to the artifact's max_length."""
         return self.artifact.tokenizer(list(texts), truncation=True, max_length=self.meta.max_length)["input_ids"]
 
-    def infer(self, token_ids: Sequence[Sequence[int]]) -> Scores:
-        """One forward pass over a batch of encoded texts."""
+    def infer(self, token_ids: Sequence[Sequence[int]], accounts: Sequence[str] | None = None) -> Scores:
+        """One forward pass over a batch of encoded texts.
+
+        Rows of `accounts` served from the original encoder (all rows when `accounts` is None)
+        get a second pass through it, for those accounts' columns only.
+        """
         width = max(len(ids) for ids in token_ids)
         input_ids = np.full((len(token_ids), width), self._pad_id, dtype=np.int64)
         attention = np.zeros((len(token_ids), width), dtype=np.int64)
         for i, ids in enumerate(token_ids):
             input_ids[i, : len(ids)] = ids
             attention[i, : len(ids)] = 1
-        return Scores(*self.backend.run(input_ids, attention))
+        scores = Scores(*self.backend.run(input_ids, attention))
+        if self.original is not None:
+            rows = np.asarray([i for i, account in enumerate(accounts) if self._uses_original(account)]
+                              if accounts is not None else range(len(token_ids)), dtype=np.int64)
+            if len(rows):
+                scores.themes[np.ix_(rows, self._original_columns)] = \
+                    self.original.probabilities(input_ids[rows], attention[rows])
+        return scores
+
+    def _uses_original(self, account: str) -> bool:
+        view = self._views.get(account)
+        return view is not None and view.original
 
     def decide(self, text: str, account: str, themes: np.ndarray, sentiment: np.ndarray,
                tag_sentiment: np.ndarray) -> Prediction:

@@ -34,7 +34,7 @@ logger = logging.getLogger(__name__)
 class BatchPredictor(Protocol):
     """What the batcher needs from a model: one forward pass, then a decision per row."""
 
-    def infer(self, token_ids: Sequence[Sequence[int]]) -> Scores: ...
+    def infer(self, token_ids: Sequence[Sequence[int]], accounts: Sequence[str] | None = None) -> Scores: ...
 
     def decide(self, text: str, account: str, themes: np.ndarray, sentiment: np.ndarray,
                tag_sentiment: np.ndarray) -> Prediction: ...
@@ -118,7 +118,7 @@ def _run_batch(predictor: BatchPredictor, token_ids: list[Sequence[int]], texts:
     predictions: list[Prediction] = []
     start = padded = 0
     for end in plan_passes([len(ids) for ids in token_ids]):
-        scores = predictor.infer(token_ids[start:end])
+        scores = predictor.infer(token_ids[start:end], accounts[start:end])
         predictions += [predictor.decide(texts[i], accounts[i], *scores.row(i - start)) for i in range(start, end)]
         padded += (end - start) * len(token_ids[end - 1])
         start = end

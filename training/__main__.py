@@ -52,6 +52,11 @@ def add_retrain_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--store-url", help=f"SQLAlchemy URL of the store (env {STORE_URL_ENV}, "
                                             f"default {DEFAULT_STORE_URL})")
     parser.add_argument("--epochs", type=int, help="epochs of the full path, or of the heads with --heads-only")
+    parser.add_argument("--original-encoder", choices=["auto", "never"],
+                        help="with --heads-only: read an account's tags from the original all-MiniLM-L6-v2 "
+                             "when cross-validation on its own corrections says it beats the champion's "
+                             "encoder (auto, the default; costs a second forward pass for that account's "
+                             "comments), or never")
     parser.add_argument("--json", action="store_true", help="print the whole report as JSON on stdout")
     add_device_argument(parser)
 
@@ -125,6 +130,9 @@ def run_retrain(args: argparse.Namespace) -> int:
 
     try:
         config = RetrainConfig(heads_only=args.heads_only, force=args.force)
+        if args.original_encoder is not None:
+            config = dataclasses.replace(config, heads=dataclasses.replace(config.heads,
+                                                                           original_encoder=args.original_encoder))
         if args.margin is not None:
             config = dataclasses.replace(config, margin=args.margin)
         if args.min_gate_comments is not None:

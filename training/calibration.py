@@ -133,6 +133,10 @@ def apply_temperatures(artifact: Artifact, calibration: dict) -> None:
                 columns = meta.labels.indices(account)
                 net.theme_head.weight[columns] /= figures["temperature"]
                 net.theme_head.bias[columns] /= figures["temperature"]
+                if account in meta.original_accounts and artifact.original is not None:
+                    rows = artifact.original.rows_of(columns)
+                    artifact.original.head.weight[rows] /= figures["temperature"]
+                    artifact.original.head.bias[rows] /= figures["temperature"]
         # Tag logits are s + o: for them to be scaled by 1/t_t while s itself is scaled by 1/t_s,
         # o becomes s (1/t_t - 1/t_s) + o / t_t, still linear in the pooled embedding.
         labels, shift = net.tag_sentiment_head.out_features // k, 1 / t_t - 1 / t_s

@@ -16,6 +16,10 @@ import numpy as np
 import torch
 
 from verbatim.models.artifact import Artifact, ArtifactMeta
+from verbatim.models.encoder import frozen_base_encoder
+from verbatim.models.labels import LabelSpace
+from verbatim.models.network import ThemeSentimentNet
+from verbatim.models.original_encoder import ORIGINAL_VERSION
 from verbatim.models.registry import atomic_write
 from verbatim.training.train import pooled_embeddings
 
@@ -67,9 +71,10 @@ class EmbeddingCache:
             self._save(cached)
 
     def prune(self) -> None:
-        """Delete the caches of other encoders: they are never read again once a new one is champion."""
+        """Delete the caches of other fine-tuned encoders: they are never read again once a new one
+        is champion. The original encoder's never changes, so it stays."""
         for path in self.path.parent.glob("*.npz"):
-            if path != self.path:
+            if path not in (self.path, self.path.with_name(f"{ORIGINAL_VERSION}.npz")):
                 path.unlink(missing_ok=True)
 
     def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
@@ -90,6 +95,14 @@ class EmbeddingCache:
         buffer = io.BytesIO()
         np.savez(buffer, keys=np.array(list(cached)), vectors=np.stack(list(cached.values())))
         atomic_write(self.path, buffer.getvalue())
+
+
+def original_artifact(champion: Artifact) -> Artifact:
+    """The original encoder (the champion's copy, or the installed package's) as an artifact of
+    no labels, so that its embeddings are cached like an encoder's, under ORIGINAL_VERSION."""
+    encoder = champion.original.encoder if champion.original is not None else frozen_base_encoder()
+    meta = ArtifactMeta.untuned(ORIGINAL_VERSION, LabelSpace(()), {}, max_length=champion.meta.max_length)
+    return Artifact(meta=meta, net=ThemeSentimentNet(encoder, num_labels=1), tokenizer=champion.tokenizer)
 
 
 def encode_texts(artifact: Artifact, texts: Sequence[str], batch_size: int = 64,

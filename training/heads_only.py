@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import cast
 
@@ -20,19 +20,24 @@ from torch import nn
 from torch.nn import functional as F
 
 from verbatim.models.artifact import Artifact, ArtifactMeta
+from verbatim.models.encoder import frozen_base_encoder
+from verbatim.models.industries import TEMPLATE_PREFIX
 from verbatim.models.labels import LabelSpace
 from verbatim.models.network import ThemeSentimentNet
-from verbatim.models.taxonomy import Taxonomy
+from verbatim.models.original_encoder import LookupColumns, OriginalColumns
+from verbatim.models.taxonomy import DEFAULT_ACCOUNT, Taxonomy
 from verbatim.training.calibration import apply_temperatures
 from verbatim.training.corpus import Record, fingerprint, themed_accounts
 from verbatim.training.dataset import IGNORE, build_training_set
 from verbatim.training.embedding_cache import EmbeddingCache, encode_texts, encoder_version  # noqa: F401 (API)
-from verbatim.training.logistic_heads import SINGLE_LABEL_C, fit_heads, single_label_columns
+from verbatim.training.encoder_choice import original_accounts
+from verbatim.training.logistic_heads import SINGLE_LABEL_C, fit_heads, fit_theme_block, single_label_columns
 from verbatim.training.tag_counts import learn_tag_counts
 from verbatim.training.train import tune_on_dev
 
 
 SOLVERS = ("adam", "lbfgs")
+ORIGINAL_ENCODER = ("auto", "never")
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,9 @@ class HeadsConfig:
     solver: str = "lbfgs"
     c: float = 1.0
     single_label_c: float = SINGLE_LABEL_C
+    # "auto": an account's tags are read from the original encoder when its own examples,
+    # cross-validated, say that is better (training.encoder_choice); "never": always the champion's.
+    original_encoder: str = "auto"
 
     def __post_init__(self) -> None:
         for name in ("epochs", "min_steps", "batch_size", "lr"):
@@ -67,6 +75,9 @@ class HeadsConfig:
             raise ValueError(f"HeadsConfig.dropout must be in [0, 1), got {self.dropout}")
         if self.solver not in SOLVERS:
             raise ValueError(f"HeadsConfig.solver must be one of {list(SOLVERS)}, got {self.solver!r}")
+        if self.original_encoder not in ORIGINAL_ENCODER:
+            raise ValueError(f"HeadsConfig.original_encoder must be one of {list(ORIGINAL_ENCODER)}, "
+                             f"got {self.original_encoder!r}")
         if self.c <= 0:
             raise ValueError(f"HeadsConfig.c must be > 0, got {self.c}")
         if self.max_pos_weight < 1:
@@ -101,14 +112,23 @@ class _LookupNet(nn.Module):
         return self.net.heads(torch.from_numpy(np.stack([self.table[row] for row in rows])))
 
 
-def lookup_artifact(artifact: Artifact, texts: Sequence[str], embeddings: np.ndarray) -> Artifact:
+def lookup_artifact(artifact: Artifact, texts: Sequence[str], embeddings: np.ndarray,
+                    original_embeddings: np.ndarray | None = None) -> Artifact:
     """The same artifact (meta shared, so tuned thresholds land in it) whose forward pass reads
-    `embeddings` of `texts` instead of running the encoder; only valid for the encoder that made them."""
+    `embeddings` of `texts` instead of running the encoder; only valid for the encoder that made them.
+    `original_embeddings`: the same texts' by the original encoder, needed when the artifact has
+    columns served from it."""
     ids = artifact.tokenizer(list(texts), truncation=True, max_length=artifact.meta.max_length)["input_ids"] \
         if texts else []
-    table = {np.asarray(row, dtype=np.int64).tobytes(): vector for row, vector in zip(ids, embeddings)}
-    net = cast(ThemeSentimentNet, _LookupNet(artifact.net, table))  # backends only call it, like the real one
-    return Artifact(meta=artifact.meta, net=net, tokenizer=artifact.tokenizer)
+    keys = [np.asarray(row, dtype=np.int64).tobytes() for row in ids]
+    net = cast(ThemeSentimentNet, _LookupNet(artifact.net, dict(zip(keys, embeddings))))  # called like the real one
+    original = None
+    if artifact.original is not None:
+        if original_embeddings is None:
+            raise ValueError(f"model {artifact.meta.version} reads accounts {artifact.meta.original_accounts} "
+                             f"from the original encoder: pass original_embeddings")
+        original = LookupColumns(artifact.original, dict(zip(keys, original_embeddings)))
+    return Artifact(meta=artifact.meta, net=net, tokenizer=artifact.tokenizer, original=original)
 
 
 def stack(vectors: Mapping[str, np.ndarray], records: Sequence[Record]) -> np.ndarray:
@@ -129,10 +149,14 @@ def masked_loss(theme_logits: torch.Tensor, sentiment_logits: torch.Tensor, targ
 
 def train_heads(champion: Artifact, train: Sequence[Record], dev: Sequence[Record], train_embeddings: np.ndarray,
                 taxonomies: Mapping[str, Taxonomy], config: HeadsConfig, version: str,
-                seed_ids: frozenset[str] = frozenset()) -> Artifact:
+                seed_ids: frozenset[str] = frozenset(), original_embeddings: np.ndarray | None = None,
+                original: Collection[str] | None = None) -> Artifact:
     """A new artifact: the champion's encoder, fresh heads over the label space of `train`.
 
     Heads start from the champion's rows for the (account, tag) pairs it already has.
+    With `original_embeddings` (the train comments' by the original encoder), the accounts in
+    `original`, or when it is None those that cross-validation picks (training.encoder_choice),
+    have their theme columns read from the original encoder (models.original_encoder).
     Thresholds are left at the default; tune them with `tune_heads`.
     """
     rng = random.Random(config.seed)
@@ -157,10 +181,26 @@ def train_heads(champion: Artifact, train: Sequence[Record], dev: Sequence[Recor
     sentiment = torch.from_numpy(data.sentiment).long()
     embeddings = torch.from_numpy(train_embeddings)
     tag_counts = learn_tag_counts(train, taxonomies)
+    single_label = single_label_columns(labels, taxonomies, tag_counts)
+    choice: dict[str, dict] = {}
+    if original_embeddings is not None and config.original_encoder == "auto":
+        x = torch.from_numpy(original_embeddings)
+        choice = ({a: {"encoder": "original"} for a in original if a in accounts} if original is not None else
+                  original_accounts(embeddings, x, targets, mask, labels, candidate_accounts(accounts), single_label,
+                                    config.c, config.single_label_c))
+    chosen = sorted(a for a, v in choice.items() if v["encoder"] == "original")
+    columns = [c for a in chosen for c in labels.indices(a)]
+    module = None
+    if chosen:
+        module = OriginalColumns(champion.original.encoder if champion.original is not None
+                                 else frozen_base_encoder(), columns)
+        _fit_original(module, x, targets[:, columns], mask[:, columns], config,
+                      [[columns.index(c) for c in group] for group in single_label if group[0] in columns])
+        mask = mask.clone()
+        mask[:, columns] = 0  # served from the original encoder: the champion-side columns are never read
     if config.solver == "lbfgs":
         fit_heads(net, embeddings, targets, mask, sentiment, torch.from_numpy(data.tag_sentiment), config.c,
-                  config.single_label_c,
-                  single_label_columns(labels, taxonomies, tag_counts))
+                  config.single_label_c, single_label)
         steps = 1
     else:
         steps = _fit_adam(net, embeddings, targets, mask, sentiment, config, rng)
@@ -177,8 +217,26 @@ def train_heads(champion: Artifact, train: Sequence[Record], dev: Sequence[Recor
                          "heads": asdict(config), "encoder": champion.meta.training_config},
         data_fingerprint=fingerprint([*train, *dev]),
         tag_counts=tag_counts,
+        original_accounts=chosen,
     )
-    return Artifact(meta=meta, net=net, tokenizer=champion.tokenizer)
+    if choice:
+        meta.training_config["encoder_choice"] = choice
+    return Artifact(meta=meta, net=net, tokenizer=champion.tokenizer, original=module)
+
+
+def candidate_accounts(accounts: Sequence[str]) -> list[str]:
+    """Accounts that may be read from the original encoder: not the default or an industry template,
+    whose corpora the champion's encoder was fine-tuned on."""
+    return [a for a in accounts if a != DEFAULT_ACCOUNT and not a.startswith(TEMPLATE_PREFIX)]
+
+
+def _fit_original(module: OriginalColumns, x: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor,
+                  config: HeadsConfig, single_label: list[list[int]]) -> None:
+    weight, bias = fit_theme_block(x, targets, mask, config.c, config.single_label_c, single_label)
+    known = mask.sum(0) > 0  # a column with no example keeps UNSEEN_BIAS: only its keyword rule adds it
+    with torch.no_grad():
+        module.head.weight[known] = weight[known]
+        module.head.bias[known] = bias[known]
 
 
 def _fit_adam(net: ThemeSentimentNet, embeddings: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor,
@@ -212,23 +270,28 @@ def _fit_adam(net: ThemeSentimentNet, embeddings: torch.Tensor, targets: torch.T
     return epochs * batches
 
 
-def tune_heads(artifact: Artifact, dev: Sequence[Record], dev_embeddings: np.ndarray) -> None:
-    """tune_on_dev, fed from cached embeddings instead of the encoder."""
-    tune_on_dev(lookup_artifact(artifact, [r.text for r in dev], dev_embeddings), dev)
+def tune_heads(artifact: Artifact, dev: Sequence[Record], dev_embeddings: np.ndarray,
+               dev_original: np.ndarray | None = None) -> None:
+    """tune_on_dev, fed from cached embeddings (and the original encoder's) instead of the encoders."""
+    tune_on_dev(lookup_artifact(artifact, [r.text for r in dev], dev_embeddings, dev_original), dev)
 
 
 def refit_with_dev(tuned: Artifact, champion: Artifact, train: Sequence[Record], dev: Sequence[Record],
                    embeddings: np.ndarray, taxonomies: Mapping[str, Taxonomy], config: HeadsConfig,
-                   seed_ids: frozenset[str] = frozenset()) -> Artifact:
+                   seed_ids: frozenset[str] = frozenset(), original_embeddings: np.ndarray | None = None) -> Artifact:
     """The heads fitted again on train + dev (`embeddings` in that order), keeping the thresholds
     and tag counts that `tuned` chose on dev.
 
     Once the dev comments have chosen the thresholds, they are examples like the others: an
     account split for the gate loses a quarter of its comments to dev and held-out, which at
     8 examples per tag is 2 of them. Held-out comments stay out, so the gate still judges the
-    promoted heads on comments they never saw.
+    promoted heads on comments they never saw. Each account keeps the encoder `tuned` chose.
     """
-    refit = train_heads(champion, [*train, *dev], [], embeddings, taxonomies, config, tuned.meta.version, seed_ids)
+    if tuned.meta.original_accounts and original_embeddings is None:
+        raise ValueError(f"accounts {tuned.meta.original_accounts} are read from the original encoder: "
+                         f"pass original_embeddings")
+    refit = train_heads(champion, [*train, *dev], [], embeddings, taxonomies, config, tuned.meta.version, seed_ids,
+                        original_embeddings, tuned.meta.original_accounts)
     if refit.meta.labels != tuned.meta.labels:
         return tuned  # dev brought an account that train lacks; its thresholds were never tuned
     refit.meta.thresholds = list(tuned.meta.thresholds)
@@ -236,6 +299,8 @@ def refit_with_dev(tuned: Artifact, champion: Artifact, train: Sequence[Record],
     refit.meta.tag_counts = dict(tuned.meta.tag_counts)
     refit.meta.review_cutoffs = dict(tuned.meta.review_cutoffs)
     refit.meta.calibration = tuned.meta.calibration
+    if "encoder_choice" in tuned.meta.training_config:  # the figures that chose, not the refit's echo
+        refit.meta.training_config["encoder_choice"] = tuned.meta.training_config["encoder_choice"]
     apply_temperatures(refit, tuned.meta.calibration)  # the temperatures dev chose, on the refitted heads
     refit.meta.training_config["refit_with_dev"] = True
     return refit

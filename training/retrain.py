@@ -11,9 +11,11 @@ from __future__ import annotations
 import json
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+
+import numpy as np
 
 from verbatim.models.artifact import Artifact, ArtifactError
 from verbatim.models.encoder import load_base_encoder
@@ -28,8 +30,9 @@ from verbatim.training.config import TrainingConfig
 from verbatim.training.corpus import Record, fingerprint, themed_accounts
 from verbatim.training.distributed import LOCAL, Runtime, Terminated
 from verbatim.training.evaluate import Outcomes, evaluate, evaluate_with_outcomes
-from verbatim.training.heads_only import (EmbeddingCache, HeadsConfig, lookup_artifact, refit_with_dev, stack,
-                                          train_heads, tune_heads)
+from verbatim.training.embedding_cache import original_artifact
+from verbatim.training.heads_only import (EmbeddingCache, HeadsConfig, candidate_accounts, lookup_artifact,
+                                          refit_with_dev, stack, train_heads, tune_heads)
 from verbatim.training.holdout import HoldoutConfig, Splits, build_splits, dataset_counts
 from verbatim.training.lineage import Learned, learned_from, read_learned, unseen, write_learned
 from verbatim.training.lock import RETRAIN_LOCK_FILE, RetrainLock, remove_leftovers
@@ -243,17 +246,43 @@ def _heads_only(registry: Registry, champion: Artifact, splits: Splits, taxonomi
         vectors = dict(zip(texts, embed_together(cache, texts, runtime)))
     report.dataset["texts_embedded"] = cache.computed
     clock.lap("embed", report, f"{cache.computed} of {len(texts)} texts not cached")
+    original = _original_vectors(registry, champion, splits, config.heads, report, runtime)
+    if original is not None:
+        clock.lap("embed_original", report, f"{report.dataset['texts_embedded_original']} texts not cached")
+
+    def original_of(records: Sequence[Record]) -> np.ndarray | None:
+        return stack(original, records) if original is not None else None
+
     challenger = train_heads(champion, splits.train, splits.dev, stack(vectors, splits.train), taxonomies,
-                             config.heads, version, splits.seed_ids)
-    tune_heads(challenger, splits.dev, stack(vectors, splits.dev))
+                             config.heads, version, splits.seed_ids, original_of(splits.train))
+    tune_heads(challenger, splits.dev, stack(vectors, splits.dev), original_of(splits.dev))
     if splits.dev:
-        challenger = refit_with_dev(challenger, champion, splits.train, splits.dev,
-                                    stack(vectors, [*splits.train, *splits.dev]), taxonomies, config.heads,
-                                    splits.seed_ids)
+        both = [*splits.train, *splits.dev]
+        challenger = refit_with_dev(challenger, champion, splits.train, splits.dev, stack(vectors, both), taxonomies,
+                                    config.heads, splits.seed_ids, original_of(both))
     clock.lap("train", report)
-    heldout_texts, heldout_vectors = [r.text for r in splits.heldout], stack(vectors, splits.heldout)
-    return (challenger, lookup_artifact(challenger, heldout_texts, heldout_vectors),
-            lookup_artifact(champion, heldout_texts, heldout_vectors))
+    texts, heldout = [r.text for r in splits.heldout], (stack(vectors, splits.heldout), original_of(splits.heldout))
+    return (challenger, lookup_artifact(challenger, texts, *heldout), lookup_artifact(champion, texts, *heldout))
+
+
+def _original_vectors(registry: Registry, champion: Artifact, splits: Splits, heads: HeadsConfig,
+                      report: RetrainReport, runtime: Runtime) -> dict[str, np.ndarray] | None:
+    """Every text's embedding by the original encoder, for the heads-only path to choose from
+    (training.encoder_choice) and to judge a champion that reads some accounts from it: computed
+    for the comments of the accounts that may, zero for the others (never read from it). None
+    when no account may and the champion reads none."""
+    records = [*splits.train, *splits.dev, *splits.heldout]
+    accounts = set(candidate_accounts(themed_accounts(records)))
+    candidates = {r.text for r in records if r.account in accounts}
+    if champion.original is None and (heads.original_encoder != "auto" or not candidates):
+        return None
+    # Rank 0 alone: a few texts per run once the cache is warm, while the others wait at the barrier.
+    cache = EmbeddingCache(registry.root / CACHE_DIR, original_artifact(champion), runtime.device)
+    texts = sorted(candidates)
+    vectors = dict(zip(texts, cache.embed(texts)))
+    report.dataset["texts_embedded_original"] = cache.computed
+    zero = np.zeros(cache.artifact.net.encoder.config.hidden_size, dtype=np.float32)
+    return {r.text: vectors.get(r.text, zero) for r in records}
 
 
 def _warm_cache(registry: Registry, champion: Artifact, splits: Splits, report: RetrainReport, clock: _Clock) -> None:

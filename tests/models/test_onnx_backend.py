@@ -73,9 +73,9 @@ def export_calls(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     calls: list[Path] = []
     real = onnx_backend.export_onnx
 
-    def counting(artifact: Artifact, path: Path, quantize: bool = True) -> None:
+    def counting(artifact: Artifact, path: Path, quantize: bool = True, part: str = "") -> None:
         calls.append(path)
-        real(artifact, path, quantize)
+        real(artifact, path, quantize, part)
 
     monkeypatch.setattr(onnx_backend, "export_onnx", counting)
     return calls
@@ -172,7 +172,7 @@ def test_a_corrupt_cached_model_is_rebuilt_once(artifact: Artifact, int8_model: 
 
 def test_a_failed_export_leaves_no_cached_file_and_old_leftovers_are_removed(
         artifact: Artifact, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    def crash(artifact: Artifact, path: Path, quantize: bool = True) -> None:
+    def crash(artifact: Artifact, path: Path, quantize: bool = True, part: str = "") -> None:
         path.write_bytes(b"half a model")
         raise OnnxExportError("simulated crash mid-export")
 

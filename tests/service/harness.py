@@ -35,12 +35,12 @@ class RecordingPredictor(Predictor):
         self.decided: list[str] = []
         self.started = threading.Event()
 
-    def infer(self, token_ids: Sequence[Sequence[int]]) -> Scores:
+    def infer(self, token_ids: Sequence[Sequence[int]], accounts: Sequence[str] | None = None) -> Scores:
         self.started.set()
         time.sleep(self.delay)
         if self.fail:
             raise RuntimeError("secret internals: tensor shape mismatch")
-        return super().infer(token_ids)
+        return super().infer(token_ids, accounts)
 
     def decide(self, text: str, account: str, themes: np.ndarray, sentiment: np.ndarray,
                tag_sentiment: np.ndarray) -> Prediction:

@@ -28,7 +28,7 @@ class FakePredictor:
         self.threads: set[int] = set()
         self.started = threading.Event()
 
-    def infer(self, token_ids: Sequence[Sequence[int]]) -> Scores:
+    def infer(self, token_ids: Sequence[Sequence[int]], accounts: Sequence[str] | None = None) -> Scores:
         self.threads.add(threading.get_ident())
         self.batches.append([len(ids) for ids in token_ids])
         self.started.set()

@@ -31,7 +31,7 @@ from verbatim.training.corpus import Record
 from verbatim.training.corrections import as_corrections
 from verbatim.training.dataset import build_training_set
 from verbatim.training.evaluate import Outcomes
-from verbatim.training.heads_only import masked_loss
+from verbatim.training.heads_only import HeadsConfig, masked_loss
 from verbatim.training.holdout import HoldoutConfig, build_splits
 from verbatim.training.lineage import read_learned
 from verbatim.training.lock import LockBusy, RetrainLock
@@ -393,3 +393,40 @@ def test_real_encoder_heads_only_learns_a_new_account(tmp_path: Path) -> None:
         ["a grumpy old moggy hissed at me", "the retriever wagged its tail"], "pets")
     assert [p.tag_names for p in predictions] == [{"Cats"}, {"Dogs"}]
     assert np.isfinite(Artifact.load(registry.champion_path()).meta.thresholds).all()
+
+
+# Each comment names its creature in words no other comment uses, so only an encoder that knows
+# what the words mean can carry one tag's examples over to another's: the original MiniLM can,
+# the tiny random champion cannot.
+BIRDS = ["a robin sat on the fence", "the sparrow flew off", "an eagle circled high", "one crow cawed loudly",
+         "the owl hooted all night", "a heron stood in the shallows", "that pigeon pecked at crumbs",
+         "the swallow dipped low", "a woodpecker drummed on bark", "the seagull stole my chips",
+         "a hawk hovered over the verge", "the blackbird sang at dusk"]
+FISH = ["a trout rose in the stream", "the salmon leapt upriver", "we caught a cod", "the tuna steak was fresh",
+        "a goldfish swam in its bowl", "the herring shoal turned", "a pike lurked in the reeds",
+        "the mackerel glittered on ice", "a carp nosed the mud", "the sardines came in a tin",
+        "an eel slid under the rock", "a flounder lay on the sand"]
+
+
+def test_heads_only_reads_a_new_account_from_the_original_encoder_when_its_examples_say_so(setup: Setup) -> None:
+    records = [Record(f"wild-{tag}-{i}", text, frozenset({tag}), None, account="wild")
+               for tag, texts in (("Birds", BIRDS), ("Fish", FISH)) for i, text in enumerate(texts)]
+    with setup.open() as store:
+        store.put_tags("wild", [Tag("Birds"), Tag("Fish")])
+        submit(store, records)
+        report = retrain(store, setup.registry, replace(CONFIG, heads_only=True), progress=False)
+        assert report.decision is Decision.PROMOTED, report.reasons
+        assert report.dataset["texts_embedded_original"] == len(records) + 80  # and toy's 80: both may choose
+        again = retrain(store, setup.registry, replace(CONFIG, heads_only=True, force=True), progress=False)
+        assert again.dataset["texts_embedded_original"] == 0  # from the cache
+        never = replace(CONFIG, heads_only=True, force=True, heads=HeadsConfig(original_encoder="never"))
+        plain = retrain(store, setup.registry, never, progress=False)
+    new = Artifact.load(setup.registry.path(report.challenger))
+    choice = new.meta.training_config["encoder_choice"]["wild"]
+    assert choice["encoder"] == "original" and choice["original"] > choice["champion"], choice
+    assert "wild" in new.meta.original_accounts and new.original is not None
+    assert (setup.registry.path(report.challenger) / "original_encoder").is_dir()
+    assert not Artifact.load(setup.registry.path(plain.challenger)).meta.original_accounts
+    unseen = ["a magpie hopped across the lawn", "the finch nibbled seeds", "a halibut on the slab", "the anchovies were salty"]
+    predicted = [p.tag_names for p in Predictor(new).predict(unseen, "wild")]
+    assert predicted == [{"Birds"}, {"Birds"}, {"Fish"}, {"Fish"}], predicted
