@@ -80,19 +80,3 @@ class OriginalColumns(nn.Module):
         original = cls(AutoModel.from_pretrained(str(directory / ORIGINAL_DIR)), columns)
         original.head.load_state_dict(load_file(str(directory / ORIGINAL_HEAD_FILE), device="cpu"))
         return original
-
-
-class LookupColumns(OriginalColumns):
-    """OriginalColumns whose embeddings come from a table keyed by a row's unpadded token ids
-    (training.heads_only.lookup_artifact), sharing the real one's head."""
-
-    def __init__(self, original: OriginalColumns, table: dict[bytes, np.ndarray]) -> None:
-        nn.Module.__init__(self)
-        self.columns = original.columns
-        self.head = original.head
-        self.table = table
-
-    def embed(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        rows = [ids[mask.bool()].cpu().numpy().astype(np.int64).tobytes()
-                for ids, mask in zip(input_ids, attention_mask)]
-        return torch.from_numpy(np.stack([self.table[row] for row in rows]))

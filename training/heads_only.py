@@ -24,7 +24,7 @@ from verbatim.models.encoder import frozen_base_encoder
 from verbatim.models.industries import TEMPLATE_PREFIX
 from verbatim.models.labels import LabelSpace
 from verbatim.models.network import ThemeSentimentNet
-from verbatim.models.original_encoder import LookupColumns, OriginalColumns
+from verbatim.models.original_encoder import OriginalColumns
 from verbatim.models.taxonomy import DEFAULT_ACCOUNT, Taxonomy
 from verbatim.training.calibration import apply_temperatures
 from verbatim.training.corpus import Record, fingerprint, themed_accounts
@@ -107,9 +107,26 @@ class _LookupNet(nn.Module):
 
     def forward(self, input_ids: torch.Tensor,
                 attention_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        rows = [ids[mask.bool()].cpu().numpy().astype(np.int64).tobytes()
-                for ids, mask in zip(input_ids, attention_mask)]
-        return self.net.heads(torch.from_numpy(np.stack([self.table[row] for row in rows])))
+        return self.net.heads(_looked_up(self.table, input_ids, attention_mask))
+
+
+class _LookupColumns(OriginalColumns):
+    """OriginalColumns whose embeddings come from a table like _LookupNet's, sharing the real one's head."""
+
+    def __init__(self, original: OriginalColumns, table: Mapping[bytes, np.ndarray]) -> None:
+        nn.Module.__init__(self)
+        self.columns = original.columns
+        self.head = original.head
+        self.table = table
+
+    def embed(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        return _looked_up(self.table, input_ids, attention_mask)
+
+
+def _looked_up(table: Mapping[bytes, np.ndarray], input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+    """The table's embedding of each row, keyed by the row's unpadded token ids."""
+    rows = [ids[mask.bool()].cpu().numpy().astype(np.int64).tobytes() for ids, mask in zip(input_ids, attention_mask)]
+    return torch.from_numpy(np.stack([table[row] for row in rows]))
 
 
 def lookup_artifact(artifact: Artifact, texts: Sequence[str], embeddings: np.ndarray,
@@ -127,7 +144,7 @@ def lookup_artifact(artifact: Artifact, texts: Sequence[str], embeddings: np.nda
         if original_embeddings is None:
             raise ValueError(f"model {artifact.meta.version} reads accounts {artifact.meta.original_accounts} "
                              f"from the original encoder: pass original_embeddings")
-        original = LookupColumns(artifact.original, dict(zip(keys, original_embeddings)))
+        original = _LookupColumns(artifact.original, dict(zip(keys, original_embeddings)))
     return Artifact(meta=artifact.meta, net=net, tokenizer=artifact.tokenizer, original=original)
 
 

@@ -11,11 +11,8 @@ from __future__ import annotations
 import json
 import sys
 import time
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-
-import numpy as np
 
 from verbatim.models.artifact import Artifact, ArtifactError
 from verbatim.models.encoder import load_base_encoder
@@ -30,18 +27,16 @@ from verbatim.training.config import TrainingConfig
 from verbatim.training.corpus import Record, fingerprint, themed_accounts
 from verbatim.training.distributed import LOCAL, Runtime, Terminated
 from verbatim.training.evaluate import Outcomes, evaluate, evaluate_with_outcomes
-from verbatim.training.embedding_cache import original_artifact
-from verbatim.training.heads_only import (EmbeddingCache, HeadsConfig, candidate_accounts, lookup_artifact,
-                                          refit_with_dev, stack, train_heads, tune_heads)
+from verbatim.training.heads_only import HeadsConfig
 from verbatim.training.holdout import HoldoutConfig, Splits, build_splits, dataset_counts
 from verbatim.training.lineage import Learned, learned_from, read_learned, unseen, write_learned
 from verbatim.training.lock import RETRAIN_LOCK_FILE, RetrainLock, remove_leftovers
-from verbatim.training.retrain_ranks import FULL, HEADS_ONLY, Leader, Plan, embed_together
+from verbatim.training.retrain_heads_only import CACHE_DIR, heads_only_challenger, warm_cache
+from verbatim.training.retrain_ranks import FULL, HEADS_ONLY, Leader, Plan
 from verbatim.training.retrain_report import MIN_GATE_COMMENTS, Decision, RetrainReport, gate_checks
 from verbatim.training.train import EncoderFactory, train
 from verbatim.training.warm_start import artifact_encoder, freezing
 
-CACHE_DIR = "cache"
 LOCK_FILE = RETRAIN_LOCK_FILE
 # Fine-tuning continues from the champion's encoder, every layer trainable. Chosen on seed +
 # SemEval restaurants (80% as corrections, 3,464 training comments; micro-F1 on the other
@@ -120,7 +115,7 @@ def _retrain(store: Store, registry: Registry, config: RetrainConfig, progress: 
                                data_fingerprint="", margin=config.margin, run_id=f"run-{new_version()[1:]}",
                                started_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
         try:
-            _cycle(store, registry, config, report, _Clock(progress), runtime, leader)
+            _cycle(store, registry, config, report, Clock(progress), runtime, leader)
         except BaseException as exc:
             report.decision = Decision.FAILED
             report.reasons.insert(0, f"failed: {type(exc).__name__}: {exc}")
@@ -135,7 +130,7 @@ def _retrain(store: Store, registry: Registry, config: RetrainConfig, progress: 
         return report
 
 
-def _cycle(store: Store, registry: Registry, config: RetrainConfig, report: RetrainReport, clock: _Clock,
+def _cycle(store: Store, registry: Registry, config: RetrainConfig, report: RetrainReport, clock: Clock,
            runtime: Runtime, leader: Leader) -> None:
     # 1-2. The dataset: seed corpus plus the latest state of every correction, split per account.
     champion, champion_note = _load_champion(registry)
@@ -170,8 +165,8 @@ def _cycle(store: Store, registry: Registry, config: RetrainConfig, report: Retr
         assert champion is not None
         grew_from = learned_before
         leader.plan(Plan(HEADS_ONLY, champion=str(registry.path(champion.meta.version))))
-        challenger, judged, incumbent = _heads_only(registry, champion, splits, taxonomies, config, version, report,
-                                                    clock, runtime, leader)
+        challenger, judged, incumbent = heads_only_challenger(registry, champion, splits, taxonomies, config,
+                                                              version, report, clock, runtime, leader)
     else:
         warm_from = champion.meta.version if config.warm_start and champion is not None else None
         factory = artifact_encoder(registry.path(warm_from)) if warm_from else config.encoder_factory
@@ -230,70 +225,7 @@ def _cycle(store: Store, registry: Registry, config: RetrainConfig, report: Retr
                                      f"compare with the new one")
     clock.lap("save", report)
     if report.decision is Decision.PROMOTED and config.warm_cache and not config.heads_only:
-        _warm_cache(registry, challenger, splits, report, clock)
-
-
-def _heads_only(registry: Registry, champion: Artifact, splits: Splits, taxonomies: Mapping, config: RetrainConfig,
-                version: str, report: RetrainReport, clock: _Clock, runtime: Runtime,
-                leader: Leader) -> tuple[Artifact, Artifact, Artifact]:
-    """Train heads on cached embeddings; the judged artifacts read the same cache, not the encoder.
-
-    The texts not cached yet are embedded on `runtime.device`, by every rank under torchrun."""
-    cache = EmbeddingCache(registry.root / CACHE_DIR, champion, runtime.device)
-    cache.prune()
-    texts = sorted({r.text for r in (*splits.train, *splits.dev, *splits.heldout)})
-    with leader.together():
-        vectors = dict(zip(texts, embed_together(cache, texts, runtime)))
-    report.dataset["texts_embedded"] = cache.computed
-    clock.lap("embed", report, f"{cache.computed} of {len(texts)} texts not cached")
-    original = _original_vectors(registry, champion, splits, config.heads, report, runtime)
-    if original is not None:
-        clock.lap("embed_original", report, f"{report.dataset['texts_embedded_original']} texts not cached")
-
-    def original_of(records: Sequence[Record]) -> np.ndarray | None:
-        return stack(original, records) if original is not None else None
-
-    challenger = train_heads(champion, splits.train, splits.dev, stack(vectors, splits.train), taxonomies,
-                             config.heads, version, splits.seed_ids, original_of(splits.train))
-    tune_heads(challenger, splits.dev, stack(vectors, splits.dev), original_of(splits.dev))
-    if splits.dev:
-        both = [*splits.train, *splits.dev]
-        challenger = refit_with_dev(challenger, champion, splits.train, splits.dev, stack(vectors, both), taxonomies,
-                                    config.heads, splits.seed_ids, original_of(both))
-    clock.lap("train", report)
-    texts, heldout = [r.text for r in splits.heldout], (stack(vectors, splits.heldout), original_of(splits.heldout))
-    return (challenger, lookup_artifact(challenger, texts, *heldout), lookup_artifact(champion, texts, *heldout))
-
-
-def _original_vectors(registry: Registry, champion: Artifact, splits: Splits, heads: HeadsConfig,
-                      report: RetrainReport, runtime: Runtime) -> dict[str, np.ndarray] | None:
-    """Every text's embedding by the original encoder, for the heads-only path to choose from
-    (training.encoder_choice) and to judge a champion that reads some accounts from it: computed
-    for the comments of the accounts that may, zero for the others (never read from it). None
-    when no account may and the champion reads none."""
-    records = [*splits.train, *splits.dev, *splits.heldout]
-    accounts = set(candidate_accounts(themed_accounts(records)))
-    candidates = {r.text for r in records if r.account in accounts}
-    if champion.original is None and (heads.original_encoder != "auto" or not candidates):
-        return None
-    # Rank 0 alone: a few texts per run once the cache is warm, while the others wait at the barrier.
-    cache = EmbeddingCache(registry.root / CACHE_DIR, original_artifact(champion), runtime.device)
-    texts = sorted(candidates)
-    vectors = dict(zip(texts, cache.embed(texts)))
-    report.dataset["texts_embedded_original"] = cache.computed
-    zero = np.zeros(cache.artifact.net.encoder.config.hidden_size, dtype=np.float32)
-    return {r.text: vectors.get(r.text, zero) for r in records}
-
-
-def _warm_cache(registry: Registry, champion: Artifact, splits: Splits, report: RetrainReport, clock: _Clock) -> None:
-    """Embed every text with the new champion now, so the next heads-only run takes seconds."""
-    try:
-        cache = EmbeddingCache(registry.root / CACHE_DIR, champion)
-        cache.prune()
-        cache.embed(sorted({r.text for r in (*splits.train, *splits.dev, *splits.heldout)}))
-    except OSError as exc:  # only a speed-up: the promotion stands
-        report.reasons.append(f"the embedding cache was not written: {exc}")
-    clock.lap("cache", report)
+        warm_cache(registry, challenger, splits, report, clock)
 
 
 def _decide(report: RetrainReport, no_champion: str | None, champion_now: str | None, margin: float) -> None:
@@ -375,7 +307,7 @@ def _finish(report: RetrainReport, registry: Registry) -> None:
     report.write(registry.root)
 
 
-class _Clock:
+class Clock:
     def __init__(self, progress: bool) -> None:
         self.progress = progress
         self.last = time.monotonic()

@@ -22,7 +22,7 @@ from typing import Any
 from verbatim.models.registry import Registry
 from verbatim.store import Store
 from verbatim.training.retrain import retrain
-from tests.training.test_retrain import CONFIG
+from tests.training.retrain_setup import CONFIG
 
 # Innermost first: a step in Registry.promote is "promote" even though retrain is on the stack too.
 PHASES = ("promote", "stage", "prune", "_finish", "retrain")

@@ -19,7 +19,7 @@ import pytest
 import torch
 
 from tests.training.ranked_retrain import CONFIG
-from tests.training.test_retrain import labelled, submit
+from tests.training.retrain_setup import labelled, submit
 from verbatim.models.artifact import Artifact
 from verbatim.models.registry import Registry
 from verbatim.models.taxonomy import Tag

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.training.test_retrain import CONFIG, labelled, submit
+from tests.training.retrain_setup import CONFIG, labelled, submit
 from verbatim.models.artifact import Artifact
 from verbatim.models.registry import Registry
 from verbatim.models.taxonomy import Tag

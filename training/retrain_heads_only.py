@@ -1,0 +1,91 @@
+"""The heads-only path of a retrain (DESIGN §5): the texts' embeddings by the champion's encoder
+and, for the accounts that may choose it, by the original encoder, both cached under
+`<registry>/cache`; heads trained and judged on them; and, after a full retrain, the new
+champion's cache warmed so that the next heads-only run takes seconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from verbatim.models.artifact import Artifact
+from verbatim.models.registry import Registry
+from verbatim.training.corpus import Record, themed_accounts
+from verbatim.training.distributed import Runtime
+from verbatim.training.embedding_cache import original_artifact
+from verbatim.training.heads_only import (EmbeddingCache, HeadsConfig, candidate_accounts, lookup_artifact,
+                                          refit_with_dev, stack, train_heads, tune_heads)
+from verbatim.training.holdout import Splits
+from verbatim.training.retrain_ranks import Leader, embed_together
+from verbatim.training.retrain_report import RetrainReport
+
+if TYPE_CHECKING:
+    from verbatim.training.retrain import Clock, RetrainConfig
+
+CACHE_DIR = "cache"
+
+
+def heads_only_challenger(registry: Registry, champion: Artifact, splits: Splits, taxonomies: Mapping,
+                          config: RetrainConfig, version: str, report: RetrainReport, clock: Clock, runtime: Runtime,
+                          leader: Leader) -> tuple[Artifact, Artifact, Artifact]:
+    """Train heads on cached embeddings; the judged artifacts read the same cache, not the encoder.
+
+    The texts not cached yet are embedded on `runtime.device`, by every rank under torchrun."""
+    cache = EmbeddingCache(registry.root / CACHE_DIR, champion, runtime.device)
+    cache.prune()
+    texts = sorted({r.text for r in (*splits.train, *splits.dev, *splits.heldout)})
+    with leader.together():
+        vectors = dict(zip(texts, embed_together(cache, texts, runtime)))
+    report.dataset["texts_embedded"] = cache.computed
+    clock.lap("embed", report, f"{cache.computed} of {len(texts)} texts not cached")
+    original = _original_vectors(registry, champion, splits, config.heads, report, runtime)
+    if original is not None:
+        clock.lap("embed_original", report, f"{report.dataset['texts_embedded_original']} texts not cached")
+
+    def original_of(records: Sequence[Record]) -> np.ndarray | None:
+        return stack(original, records) if original is not None else None
+
+    challenger = train_heads(champion, splits.train, splits.dev, stack(vectors, splits.train), taxonomies,
+                             config.heads, version, splits.seed_ids, original_of(splits.train))
+    tune_heads(challenger, splits.dev, stack(vectors, splits.dev), original_of(splits.dev))
+    if splits.dev:
+        both = [*splits.train, *splits.dev]
+        challenger = refit_with_dev(challenger, champion, splits.train, splits.dev, stack(vectors, both), taxonomies,
+                                    config.heads, splits.seed_ids, original_of(both))
+    clock.lap("train", report)
+    texts, heldout = [r.text for r in splits.heldout], (stack(vectors, splits.heldout), original_of(splits.heldout))
+    return (challenger, lookup_artifact(challenger, texts, *heldout), lookup_artifact(champion, texts, *heldout))
+
+
+def _original_vectors(registry: Registry, champion: Artifact, splits: Splits, heads: HeadsConfig,
+                      report: RetrainReport, runtime: Runtime) -> dict[str, np.ndarray] | None:
+    """Every text's embedding by the original encoder, for the heads-only path to choose from
+    (training.encoder_choice) and to judge a champion that reads some accounts from it: computed
+    for the comments of the accounts that may, zero for the others (never read from it). None
+    when no account may and the champion reads none."""
+    records = [*splits.train, *splits.dev, *splits.heldout]
+    accounts = set(candidate_accounts(themed_accounts(records)))
+    candidates = {r.text for r in records if r.account in accounts}
+    if champion.original is None and (heads.original_encoder != "auto" or not candidates):
+        return None
+    # Rank 0 alone: a few texts per run once the cache is warm, while the others wait at the barrier.
+    cache = EmbeddingCache(registry.root / CACHE_DIR, original_artifact(champion), runtime.device)
+    texts = sorted(candidates)
+    vectors = dict(zip(texts, cache.embed(texts)))
+    report.dataset["texts_embedded_original"] = cache.computed
+    zero = np.zeros(cache.artifact.net.encoder.config.hidden_size, dtype=np.float32)
+    return {r.text: vectors.get(r.text, zero) for r in records}
+
+
+def warm_cache(registry: Registry, champion: Artifact, splits: Splits, report: RetrainReport, clock: Clock) -> None:
+    """Embed every text with the new champion now, so the next heads-only run takes seconds."""
+    try:
+        cache = EmbeddingCache(registry.root / CACHE_DIR, champion)
+        cache.prune()
+        cache.embed(sorted({r.text for r in (*splits.train, *splits.dev, *splits.heldout)}))
+    except OSError as exc:  # only a speed-up: the promotion stands
+        report.reasons.append(f"the embedding cache was not written: {exc}")
+    clock.lap("cache", report)
