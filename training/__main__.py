@@ -57,6 +57,9 @@ def add_retrain_arguments(parser: argparse.ArgumentParser) -> None:
                              "when cross-validation on its own corrections says it beats the champion's "
                              "encoder (auto, the default; costs a second forward pass for that account's "
                              "comments), or never")
+    parser.add_argument("--keep-heldout", action="store_true",
+                        help="with --heads-only: promote the heads the gate judged, fitted without the held-out "
+                             "corrections (by default they are fitted again with them once the gate passes)")
     parser.add_argument("--json", action="store_true", help="print the whole report as JSON on stdout")
     add_device_argument(parser)
 
@@ -133,6 +136,8 @@ def run_retrain(args: argparse.Namespace) -> int:
         if args.original_encoder is not None:
             config = dataclasses.replace(config, heads=dataclasses.replace(config.heads,
                                                                            original_encoder=args.original_encoder))
+        if args.keep_heldout:
+            config = dataclasses.replace(config, heads=dataclasses.replace(config.heads, learn_heldout=False))
         if args.margin is not None:
             config = dataclasses.replace(config, margin=args.margin)
         if args.min_gate_comments is not None:

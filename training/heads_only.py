@@ -8,6 +8,7 @@ fed from the cache by `lookup_artifact`, so no text is encoded twice.
 
 from __future__ import annotations
 
+import copy
 import math
 import random
 from collections.abc import Collection, Mapping, Sequence
@@ -66,6 +67,10 @@ class HeadsConfig:
     # "auto": an account's tags are read from the original encoder when its own examples,
     # cross-validated, say that is better (training.encoder_choice); "never": always the champion's.
     original_encoder: str = "auto"
+    # Once the gate has passed the heads fitted on train + dev, fit them again with the account's
+    # held-out corrections too, so every correction teaches the promoted model; later runs judge
+    # that account on newer held-out comments only (training.lineage). False: keep them unseen.
+    learn_heldout: bool = True
 
     def __post_init__(self) -> None:
         for name in ("epochs", "min_steps", "batch_size", "lr"):
@@ -167,10 +172,11 @@ def masked_loss(theme_logits: torch.Tensor, sentiment_logits: torch.Tensor, targ
 def train_heads(champion: Artifact, train: Sequence[Record], dev: Sequence[Record], train_embeddings: np.ndarray,
                 taxonomies: Mapping[str, Taxonomy], config: HeadsConfig, version: str,
                 seed_ids: frozenset[str] = frozenset(), original_embeddings: np.ndarray | None = None,
-                original: Collection[str] | None = None) -> Artifact:
+                original: Collection[str] | None = None, sentiment_head: nn.Linear | None = None) -> Artifact:
     """A new artifact: the champion's encoder, fresh heads over the label space of `train`.
 
-    Heads start from the champion's rows for the (account, tag) pairs it already has.
+    Heads start from the champion's rows for the (account, tag) pairs it already has. The
+    comment-sentiment head is fitted too, unless `sentiment_head` is given: it is kept as it is.
     With `original_embeddings` (the train comments' by the original encoder), the accounts in
     `original`, or when it is None those that cross-validation picks (training.encoder_choice),
     have their theme columns read from the original encoder (models.original_encoder).
@@ -182,7 +188,7 @@ def train_heads(champion: Artifact, train: Sequence[Record], dev: Sequence[Recor
     labels = LabelSpace.from_taxonomies({a: taxonomies[a].names for a in accounts})
     net = ThemeSentimentNet(champion.net.encoder, num_labels=len(labels), dropout=config.dropout)
     with torch.no_grad():
-        net.sentiment_head.load_state_dict(champion.net.sentiment_head.state_dict())
+        net.sentiment_head.load_state_dict((sentiment_head or champion.net.sentiment_head).state_dict())
         width = net.sentiment_head.out_features
         for column, pair in enumerate(labels.labels):
             if pair in champion.meta.labels.labels:
@@ -196,6 +202,8 @@ def train_heads(champion: Artifact, train: Sequence[Record], dev: Sequence[Recor
     data = build_training_set(train, labels, [[] for _ in train], seed_ids)
     targets, mask = torch.from_numpy(data.targets), torch.from_numpy(data.mask)
     sentiment = torch.from_numpy(data.sentiment).long()
+    if sentiment_head is not None:
+        sentiment = torch.full_like(sentiment, IGNORE)  # nothing to fit: the head is kept
     embeddings = torch.from_numpy(train_embeddings)
     tag_counts = learn_tag_counts(train, taxonomies)
     single_label = single_label_columns(labels, taxonomies, tag_counts)
@@ -293,31 +301,89 @@ def tune_heads(artifact: Artifact, dev: Sequence[Record], dev_embeddings: np.nda
     tune_on_dev(lookup_artifact(artifact, [r.text for r in dev], dev_embeddings, dev_original), dev)
 
 
-def refit_with_dev(tuned: Artifact, champion: Artifact, train: Sequence[Record], dev: Sequence[Record],
-                   embeddings: np.ndarray, taxonomies: Mapping[str, Taxonomy], config: HeadsConfig,
-                   seed_ids: frozenset[str] = frozenset(), original_embeddings: np.ndarray | None = None) -> Artifact:
-    """The heads fitted again on train + dev (`embeddings` in that order), keeping the thresholds
-    and tag counts that `tuned` chose on dev.
+def refit_heads(tuned: Artifact, champion: Artifact, records: Sequence[Record], embeddings: np.ndarray,
+                taxonomies: Mapping[str, Taxonomy], config: HeadsConfig, added: str,
+                seed_ids: frozenset[str] = frozenset(), original_embeddings: np.ndarray | None = None,
+                accounts: Collection[str] | None = None) -> Artifact:
+    """The heads fitted again on `records` (`tuned`'s training comments plus the `added` split's,
+    `embeddings` in that order), keeping the thresholds, tag counts, temperatures and encoder
+    choice that `tuned` was given, and its data fingerprint (what "nothing new" compares).
 
     Once the dev comments have chosen the thresholds, they are examples like the others: an
     account split for the gate loses a quarter of its comments to dev and held-out, which at
-    8 examples per tag is 2 of them. Held-out comments stay out, so the gate still judges the
-    promoted heads on comments they never saw. Each account keeps the encoder `tuned` chose.
+    8 examples per tag is 2 of them. Held-out comments are added only after the gate has
+    judged the heads fitted without them (training.retrain).
+
+    `accounts`: only these accounts' tag columns and per-tag sentiment are fitted, on their own
+    comments; the rest stay `tuned`'s. A tag column depends on its own account's comments
+    alone, so the others would come out the same; only the comment-sentiment head, shared by
+    every account, would move a little, and it is kept (on the seed corpora and SemEval, a
+    whole refit takes 11 s, this one a second).
     """
     if tuned.meta.original_accounts and original_embeddings is None:
         raise ValueError(f"accounts {tuned.meta.original_accounts} are read from the original encoder: "
                          f"pass original_embeddings")
-    refit = train_heads(champion, [*train, *dev], [], embeddings, taxonomies, config, tuned.meta.version, seed_ids,
-                        original_embeddings, tuned.meta.original_accounts)
-    if refit.meta.labels != tuned.meta.labels:
-        return tuned  # dev brought an account that train lacks; its thresholds were never tuned
+    kept = None
+    if accounts is not None:
+        rows = [i for i, r in enumerate(records) if r.account in accounts]
+        records, embeddings = [records[i] for i in rows], embeddings[rows]
+        original_embeddings = None if original_embeddings is None else original_embeddings[rows]
+        kept = _unscaled_sentiment_head(tuned)
+    refit = train_heads(champion, records, [], embeddings, taxonomies, config, tuned.meta.version, seed_ids,
+                        original_embeddings, tuned.meta.original_accounts, kept)
+    if accounts is not None:
+        if not set(refit.meta.labels.labels) <= set(tuned.meta.labels.labels):
+            return tuned  # an account that the tuned heads lack; never tuned
+        apply_temperatures(refit, tuned.meta.calibration)
+        refit = _with_columns_of(refit, tuned)
+    elif refit.meta.labels != tuned.meta.labels:
+        return tuned  # the added comments brought an account that the tuned heads lack; never tuned
+    else:
+        apply_temperatures(refit, tuned.meta.calibration)  # the temperatures dev chose, on the refitted heads
     refit.meta.thresholds = list(tuned.meta.thresholds)
     refit.meta.rule_thresholds = list(tuned.meta.rule_thresholds)
     refit.meta.tag_counts = dict(tuned.meta.tag_counts)
     refit.meta.review_cutoffs = dict(tuned.meta.review_cutoffs)
     refit.meta.calibration = tuned.meta.calibration
+    refit.meta.data_fingerprint = tuned.meta.data_fingerprint
     if "encoder_choice" in tuned.meta.training_config:  # the figures that chose, not the refit's echo
         refit.meta.training_config["encoder_choice"] = tuned.meta.training_config["encoder_choice"]
-    apply_temperatures(refit, tuned.meta.calibration)  # the temperatures dev chose, on the refitted heads
-    refit.meta.training_config["refit_with_dev"] = True
+    refit.meta.training_config["refit_with"] = [*tuned.meta.training_config.get("refit_with", []), added]
     return refit
+
+
+def _unscaled_sentiment_head(tuned: Artifact) -> nn.Linear:
+    """`tuned`'s comment-sentiment head before its calibration temperature (apply_temperatures)."""
+    t = tuned.meta.calibration.get("sentiment", {}).get("temperature", 1.0)
+    head = nn.Linear(tuned.net.sentiment_head.in_features, tuned.net.sentiment_head.out_features)
+    with torch.no_grad():
+        head.weight.copy_(tuned.net.sentiment_head.weight * t)
+        head.bias.copy_(tuned.net.sentiment_head.bias * t)
+    return head
+
+
+def _with_columns_of(part: Artifact, whole: Artifact) -> Artifact:
+    """A copy of `whole` (meta, heads, original-encoder head) with the theme columns, per-tag
+    sentiment rows and original-encoder rows of `part`'s (account, tag) pairs taken from `part`."""
+    net = ThemeSentimentNet(whole.net.encoder, num_labels=len(whole.meta.labels), dropout=whole.net.dropout.p)
+    for name in ("theme_head", "sentiment_head", "tag_sentiment_head"):
+        getattr(net, name).load_state_dict(getattr(whole.net, name).state_dict())
+    net.eval()
+    original = None
+    if whole.original is not None:
+        original = OriginalColumns(whole.original.encoder, whole.original.columns)
+        original.head.load_state_dict(whole.original.head.state_dict())
+    width = net.sentiment_head.out_features
+    with torch.no_grad():
+        for column, pair in enumerate(part.meta.labels.labels):
+            target = whole.meta.labels.index(*pair)
+            net.theme_head.weight[target] = part.net.theme_head.weight[column]
+            net.theme_head.bias[target] = part.net.theme_head.bias[column]
+            rows, source = slice(target * width, (target + 1) * width), slice(column * width, (column + 1) * width)
+            net.tag_sentiment_head.weight[rows] = part.net.tag_sentiment_head.weight[source]
+            net.tag_sentiment_head.bias[rows] = part.net.tag_sentiment_head.bias[source]
+            if pair[0] in part.meta.original_accounts and original is not None and part.original is not None:
+                row, source_row = original.rows_of([target])[0], part.original.rows_of([column])[0]
+                original.head.weight[row] = part.original.head.weight[source_row]
+                original.head.bias[row] = part.original.head.bias[source_row]
+    return Artifact(meta=copy.deepcopy(whole.meta), net=net, tokenizer=whole.tokenizer, original=original)

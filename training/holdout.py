@@ -68,6 +68,16 @@ class Splits:
             grouped[record.account].append(record)
         return dict(grouped)
 
+    def from_seed(self, record: Record) -> bool:
+        """Whether a record came from the seed corpora (an industry template's, or the default account's
+        unchanged) rather than from the store's corrections."""
+        return record.account.startswith(TEMPLATE_PREFIX) or (record.account == DEFAULT_ACCOUNT
+                                                              and record.id in self.seed_ids)
+
+    def corrections(self, split: str) -> list[Record]:
+        """The split's records that came from the store's corrections."""
+        return [r for r in getattr(self, split) if not self.from_seed(r)]
+
     @property
     def accounts(self) -> list[str]:
         return sorted({r.account for r in (*self.train, *self.dev, *self.heldout)})
@@ -144,8 +154,7 @@ def dataset_counts(splits: Splits) -> dict:
     grouped = {name: splits.by_account(name) for name in (TRAIN, DEV, HELDOUT)}
     for account in splits.accounts:
         rows = {name: grouped[name].get(account, []) for name in (TRAIN, DEV, HELDOUT)}
-        seed = sum(account.startswith(TEMPLATE_PREFIX) or (account == DEFAULT_ACCOUNT and r.id in splits.seed_ids)
-                   for records in rows.values() for r in records)
+        seed = sum(splits.from_seed(r) for records in rows.values() for r in records)
         positives = Counter(tag for r in rows[TRAIN] for tag in r.tags)
         accounts[account] = {**{name: len(records) for name, records in rows.items()},
                              "corrections": sum(map(len, rows.values())) - seed, "seed": seed,

@@ -28,10 +28,10 @@ from verbatim.training.corpus import Record, fingerprint, themed_accounts
 from verbatim.training.distributed import LOCAL, Runtime, Terminated
 from verbatim.training.evaluate import Outcomes, evaluate, evaluate_with_outcomes
 from verbatim.training.heads_only import HeadsConfig
-from verbatim.training.holdout import HoldoutConfig, Splits, build_splits, dataset_counts
+from verbatim.training.holdout import HELDOUT, HoldoutConfig, Splits, build_splits, dataset_counts
 from verbatim.training.lineage import Learned, learned_from, read_learned, unseen, write_learned
 from verbatim.training.lock import RETRAIN_LOCK_FILE, RetrainLock, remove_leftovers
-from verbatim.training.retrain_heads_only import CACHE_DIR, heads_only_challenger, warm_cache
+from verbatim.training.retrain_heads_only import CACHE_DIR, HeadsOnlyChallenger, heads_only_challenger, warm_cache
 from verbatim.training.retrain_ranks import FULL, HEADS_ONLY, Leader, Plan
 from verbatim.training.retrain_report import MIN_GATE_COMMENTS, Decision, RetrainReport, gate_checks
 from verbatim.training.train import EncoderFactory, train
@@ -161,12 +161,14 @@ def _cycle(store: Store, registry: Registry, config: RetrainConfig, report: Retr
     judged: Artifact
     incumbent: Artifact | None
     grew_from: Learned = {}  # what the champion learned, when the challenger keeps or continues its encoder
+    quick: HeadsOnlyChallenger | None = None
     if config.heads_only:
         assert champion is not None
         grew_from = learned_before
         leader.plan(Plan(HEADS_ONLY, champion=str(registry.path(champion.meta.version))))
-        challenger, judged, incumbent = heads_only_challenger(registry, champion, splits, taxonomies, config,
-                                                              version, report, clock, runtime, leader)
+        quick = heads_only_challenger(registry, champion, splits, taxonomies, config, version, report, clock,
+                                      runtime, leader)
+        challenger, judged, incumbent = quick.challenger, quick.judged, quick.incumbent
     else:
         warm_from = champion.meta.version if config.warm_start and champion is not None else None
         factory = artifact_encoder(registry.path(warm_from)) if warm_from else config.encoder_factory
@@ -208,13 +210,22 @@ def _cycle(store: Store, registry: Registry, config: RetrainConfig, report: Retr
                        f"so all {len(records)} were trained on" for account, records in
                        sorted(splits.by_account("train").items()) if account not in heldout and account not in left_out]
     _decide(report, champion_note if champion is None else None, registry.champion(), config.margin)
+    learned = [*splits.train, *splits.dev]
+    if quick is not None and report.decision is Decision.PROMOTED and config.heads.learn_heldout:
+        extra = splits.corrections(HELDOUT)
+        if extra:
+            challenger = quick.with_heldout(extra)
+            learned += extra
+            report.reasons.append(f"the promoted heads were fitted again with the {len(extra)} held-out corrections "
+                                  "too, after the gate judged them without; later runs judge on newer ones")
+            clock.lap("refit_heldout", report)
     challenger.meta.evaluation = {"retrain": report.summary(), "training_seconds": report.durations_s["train"]}
     if seed_test is not None:
         challenger.meta.evaluation["seed_test"] = seed_test  # GetModelInfo's headline figures
     leader.release()  # every rank still alive: only now may anything be written
     with registry.stage(version) as directory:
         challenger.save(directory)
-        write_learned(directory, learned_from([*splits.train, *splits.dev], splits.seed_ids, grew_from))
+        write_learned(directory, learned_from(learned, splits.seed_ids, grew_from))
     if report.decision is Decision.PROMOTED:
         try:  # compare and swap: a promotion or rollback since _decide looked wins
             registry.promote(version, expected=report.champion_before)

@@ -6,7 +6,8 @@ champion's cache warmed so that the next heads-only run takes seconds.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -17,7 +18,7 @@ from verbatim.training.corpus import Record, themed_accounts
 from verbatim.training.distributed import Runtime
 from verbatim.training.embedding_cache import original_artifact
 from verbatim.training.heads_only import (EmbeddingCache, HeadsConfig, candidate_accounts, lookup_artifact,
-                                          refit_with_dev, stack, train_heads, tune_heads)
+                                          refit_heads, stack, train_heads, tune_heads)
 from verbatim.training.holdout import Splits
 from verbatim.training.retrain_ranks import Leader, embed_together
 from verbatim.training.retrain_report import RetrainReport
@@ -28,9 +29,21 @@ if TYPE_CHECKING:
 CACHE_DIR = "cache"
 
 
+@dataclass(frozen=True)
+class HeadsOnlyChallenger:
+    """The heads fitted on train + dev; the artifacts that stand for them and for the champion in
+    judging, reading the cache instead of the encoders; and `with_heldout`, the same heads fitted
+    again with some held-out comments too, once the gate has judged them."""
+
+    challenger: Artifact
+    judged: Artifact
+    incumbent: Artifact
+    with_heldout: Callable[[Sequence[Record]], Artifact]
+
+
 def heads_only_challenger(registry: Registry, champion: Artifact, splits: Splits, taxonomies: Mapping,
                           config: RetrainConfig, version: str, report: RetrainReport, clock: Clock, runtime: Runtime,
-                          leader: Leader) -> tuple[Artifact, Artifact, Artifact]:
+                          leader: Leader) -> HeadsOnlyChallenger:
     """Train heads on cached embeddings; the judged artifacts read the same cache, not the encoder.
 
     The texts not cached yet are embedded on `runtime.device`, by every rank under torchrun."""
@@ -48,16 +61,21 @@ def heads_only_challenger(registry: Registry, champion: Artifact, splits: Splits
     def original_of(records: Sequence[Record]) -> np.ndarray | None:
         return stack(original, records) if original is not None else None
 
+    def refit(tuned: Artifact, records: Sequence[Record], added: str, accounts: set[str] | None = None) -> Artifact:
+        return refit_heads(tuned, champion, records, stack(vectors, records), taxonomies, config.heads, added,
+                           splits.seed_ids, original_of(records), accounts)
+
     challenger = train_heads(champion, splits.train, splits.dev, stack(vectors, splits.train), taxonomies,
                              config.heads, version, splits.seed_ids, original_of(splits.train))
     tune_heads(challenger, splits.dev, stack(vectors, splits.dev), original_of(splits.dev))
     if splits.dev:
-        both = [*splits.train, *splits.dev]
-        challenger = refit_with_dev(challenger, champion, splits.train, splits.dev, stack(vectors, both), taxonomies,
-                                    config.heads, splits.seed_ids, original_of(both))
+        challenger = refit(challenger, [*splits.train, *splits.dev], "dev")
     clock.lap("train", report)
     texts, heldout = [r.text for r in splits.heldout], (stack(vectors, splits.heldout), original_of(splits.heldout))
-    return (challenger, lookup_artifact(challenger, texts, *heldout), lookup_artifact(champion, texts, *heldout))
+    return HeadsOnlyChallenger(challenger, lookup_artifact(challenger, texts, *heldout),
+                               lookup_artifact(champion, texts, *heldout),
+                               lambda extra: refit(challenger, [*splits.train, *splits.dev, *extra], "heldout",
+                                                   {r.account for r in extra}))
 
 
 def _original_vectors(registry: Registry, champion: Artifact, splits: Splits, heads: HeadsConfig,

@@ -10,9 +10,11 @@ import torch
 
 from tests.conftest import ACME_ACCOUNT, ACME_TAXONOMY
 from verbatim.models.predictor import Predictor
+from verbatim.models.taxonomy import Tag, Taxonomy
+from verbatim.training.calibration import apply_temperatures
 from verbatim.training.corpus import Record
 from verbatim.training.heads_only import (EmbeddingCache, HeadsConfig, encoder_version, lookup_artifact,
-                                          refit_with_dev, train_heads)
+                                          refit_heads, train_heads)
 
 TEXTS = ["The Slack integration keeps crashing", "Support answered within minutes", "fine", "Way too expensive"]
 
@@ -52,7 +54,7 @@ def _records(prefix: str, tags: frozenset[str], n: int) -> list[Record]:
             for i in range(n)]
 
 
-def test_refit_with_dev_learns_the_dev_comments_and_keeps_what_dev_chose(tiny_predictor: Predictor) -> None:
+def test_refit_heads_learns_the_dev_comments_and_keeps_what_dev_chose(tiny_predictor: Predictor) -> None:
     # Exports appears in dev only: heads fitted on train never saw a positive, the refit has.
     rng = np.random.default_rng(0)
     train = [*_records("report", frozenset({"Reporting"}), 12), *_records("app", frozenset({"Mobile app"}), 12)]
@@ -67,7 +69,7 @@ def test_refit_with_dev_learns_the_dev_comments_and_keeps_what_dev_chose(tiny_pr
     tuned.meta.thresholds = [0.3] * len(tuned.meta.labels)  # what tune_heads would have chosen on dev
     tuned.meta.rule_thresholds = [0.2] * len(tuned.meta.labels)
 
-    refit = refit_with_dev(tuned, champion, train, dev, vectors, taxonomies, HeadsConfig())
+    refit = refit_heads(tuned, champion, [*train, *dev], vectors, taxonomies, HeadsConfig(), "dev")
 
     def exports_probability(artifact_net: torch.nn.Module) -> np.ndarray:
         with torch.no_grad():
@@ -78,4 +80,50 @@ def test_refit_with_dev_learns_the_dev_comments_and_keeps_what_dev_chose(tiny_pr
     assert (exports_probability(refit.net) > 0.5).all()
     assert refit.meta.thresholds == tuned.meta.thresholds and refit.meta.rule_thresholds == tuned.meta.rule_thresholds
     assert refit.meta.tag_counts == tuned.meta.tag_counts
-    assert refit.meta.version == "v-test" and refit.meta.training_config["refit_with_dev"] is True
+    assert refit.meta.version == "v-test" and refit.meta.training_config["refit_with"] == ["dev"]
+    assert refit.meta.data_fingerprint == tuned.meta.data_fingerprint
+
+
+def test_refitting_some_accounts_gives_the_whole_refit_in_their_columns_and_keeps_the_rest(
+        tiny_predictor: Predictor) -> None:
+    # acme's added comments carry per-tag sentiment but no comment sentiment, so a whole refit
+    # would leave the shared sentiment head as it was too: the two refits must agree everywhere.
+    rng = np.random.default_rng(1)
+    zoo = Taxonomy((Tag("Birds"), Tag("Fish")))
+    taxonomies = {ACME_ACCOUNT: ACME_TAXONOMY, "zoo": zoo}
+
+    def records(account: str, tags: tuple[str, ...], n: int, start: int, sentiment: str | None) -> list[Record]:
+        return [Record(f"{account}-{tag}-{i}", f"{account} {tag} {i}", frozenset({tag}), sentiment, account=account,
+                       tag_sentiments=((tag, ("positive", "negative")[i % 2]),))
+                for tag in tags for i in range(start, start + n)]
+
+    train = [*records(ACME_ACCOUNT, ("Reporting", "Mobile app"), 10, 0, "neutral"),
+             *records("zoo", ("Birds", "Fish"), 10, 0, "positive")]
+    added = records(ACME_ACCOUNT, ("Reporting", "Mobile app"), 4, 10, None)
+    every = [*train, *added]
+    centres = {name: rng.normal(size=32) for name in ("Reporting", "Mobile app", "Birds", "Fish")}
+    vectors = np.stack([centres[next(iter(r.tags))] + 0.5 * rng.normal(size=32) for r in every]).astype(np.float32)
+    champion = tiny_predictor.artifact
+    tuned = train_heads(champion, train, [], vectors[:len(train)], taxonomies, HeadsConfig(), "v-test")
+    tuned.meta.calibration = {"sentiment": {"temperature": 2.0}, "tag_sentiment": {"temperature": 1.5},
+                              "themes": {ACME_ACCOUNT: {"temperature": 1.3}, "zoo": {"temperature": 0.8}}}
+    apply_temperatures(tuned, tuned.meta.calibration)  # as tune_heads leaves it
+    before = {name: param.detach().clone() for name, param in tuned.net.named_parameters() if "head" in name}
+
+    whole = refit_heads(tuned, champion, every, vectors, taxonomies, HeadsConfig(), "heldout")
+    part = refit_heads(tuned, champion, every, vectors, taxonomies, HeadsConfig(), "heldout", accounts={ACME_ACCOUNT})
+
+    acme, birds = tuned.meta.labels.indices(ACME_ACCOUNT), tuned.meta.labels.indices("zoo")
+    with torch.no_grad():  # one L-BFGS run solves all columns, so compare what they serve, not raw weights
+        got, want = part.net.heads(torch.from_numpy(vectors)), whole.net.heads(torch.from_numpy(vectors))
+    # The per-tag sentiment fit stops at TAG_SENTIMENT_STEPS, short of the optimum either way.
+    for name, a, b, tolerance in (("themes", torch.sigmoid(got[0]), torch.sigmoid(want[0]), 2e-3),
+                                  ("sentiment", got[1].softmax(-1), want[1].softmax(-1), 2e-3),
+                                  ("tag sentiment", got[2].softmax(-1), want[2].softmax(-1), 1e-2)):
+        assert torch.allclose(a, b, atol=tolerance), (name, (a - b).abs().max())
+    assert not torch.allclose(part.net.theme_head.weight[acme], before["theme_head.weight"][acme], atol=1e-3)
+    assert torch.equal(part.net.theme_head.weight[birds], before["theme_head.weight"][birds])
+    assert torch.equal(part.net.sentiment_head.weight, before["sentiment_head.weight"])
+    assert part.meta.labels == tuned.meta.labels and part.meta.thresholds == tuned.meta.thresholds
+    assert part.meta.training_config["refit_with"] == ["heldout"]
+    assert all(torch.equal(before[n], p) for n, p in tuned.net.named_parameters() if "head" in n)  # tuned untouched

@@ -20,7 +20,7 @@ from verbatim.models.taxonomy import DEFAULT_ACCOUNT, Tag
 from verbatim.store import Store
 from verbatim.training.corpus import Record
 from verbatim.training.heads_only import HeadsConfig
-from verbatim.training.holdout import HoldoutConfig, build_splits
+from verbatim.training.holdout import HoldoutConfig, build_splits, split_corrections
 from verbatim.training.lineage import read_learned
 from verbatim.training.retrain import RetrainConfig, retrain
 from verbatim.training.retrain_report import Decision
@@ -55,8 +55,9 @@ def test_heads_only_learns_a_new_tag_from_a_handful_of_examples(setup: Setup) ->
 
 
 def test_held_out_comments_the_champion_learned_before_the_split_are_not_judged(setup: Setup) -> None:
-    # zoo is split from 20 comments on (15 % of 20 >= 3): first 16, all trained on, then 32.
-    config = replace(CONFIG, heads_only=True, holdout=HoldoutConfig(min_heldout=3))
+    # zoo is split from 20 comments on (15 % of 20 >= 3): first 16, all trained on, then 32. The
+    # promoted heads keep their held-out comments unseen, so only the split's lineage is at work.
+    config = replace(CONFIG, heads_only=True, holdout=HoldoutConfig(min_heldout=3), heads=HeadsConfig(learn_heldout=False))
     first = labelled("zoo", ("Birds", "Fish"), 8, seed=3)
     with setup.open() as store:
         store.put_tags("zoo", [Tag("Birds"), Tag("Fish")])
@@ -76,6 +77,29 @@ def test_held_out_comments_the_champion_learned_before_the_split_are_not_judged(
     assert report.evaluation["zoo"]["challenger"]["comments"] == len(heldout) - len(seen_before)
     assert (f"zoo: {len(seen_before)} held-out comments left out of judging: the champion learned from them "
             "before the account was split") in report.reasons
+
+
+@pytest.mark.parametrize("learn", [True, False])
+def test_promoted_heads_learn_the_held_out_corrections_after_the_gate_passes(setup: Setup, learn: bool) -> None:
+    # Nest is tagged on zoo's held-out comments only: the heads the gate judges never see it.
+    config = replace(CONFIG, heads_only=True, heads=HeadsConfig(learn_heldout=learn))
+    records = labelled("zoo", ("Birds", "Fish"), 10, seed=5)
+    held = {r.id for r in split_corrections(records, config.holdout).heldout}
+    nests = [Record(r.id, "nest nest twig nest", r.tags | {"Nest"}, None, account="zoo")
+             for r in records if r.id in held]
+    with setup.open() as store:
+        store.put_tags("zoo", [Tag("Birds"), Tag("Fish"), Tag("Nest")])
+        submit(store, [r for r in records if r.id not in held] + nests)
+        report = retrain(store, setup.registry, config, progress=False)
+    assert report.decision is Decision.PROMOTED, report.reasons
+    assert report.evaluation["zoo"]["challenger"]["comments"] == len(nests) > 0
+    new = Artifact.load(setup.registry.path(report.challenger))
+    learned = read_learned(setup.registry.path(report.challenger))["zoo"]
+    nest = Predictor(new).predict(["twig nest nest nest"], "zoo")[0].tag_names
+    assert ("Nest" in nest) is learn, nest
+    assert (held <= learned) is learn and learned >= {r.id for r in records} - held
+    assert new.meta.training_config["refit_with"][-1:] == (["heldout"] if learn else ["dev"])
+    assert any("fitted again with the" in reason for reason in report.reasons) is learn
 
 
 @pytest.mark.slow
