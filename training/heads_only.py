@@ -189,15 +189,9 @@ def train_heads(champion: Artifact, train: Sequence[Record], dev: Sequence[Recor
     net = ThemeSentimentNet(champion.net.encoder, num_labels=len(labels), dropout=config.dropout)
     with torch.no_grad():
         net.sentiment_head.load_state_dict((sentiment_head or champion.net.sentiment_head).state_dict())
-        width = net.sentiment_head.out_features
         for column, pair in enumerate(labels.labels):
             if pair in champion.meta.labels.labels:
-                old = champion.meta.labels.index(*pair)
-                net.theme_head.weight[column] = champion.net.theme_head.weight[old]
-                net.theme_head.bias[column] = champion.net.theme_head.bias[old]
-                new_rows, old_rows = slice(column * width, (column + 1) * width), slice(old * width, (old + 1) * width)
-                net.tag_sentiment_head.weight[new_rows] = champion.net.tag_sentiment_head.weight[old_rows]
-                net.tag_sentiment_head.bias[new_rows] = champion.net.tag_sentiment_head.bias[old_rows]
+                _copy_column(net, column, champion.net, champion.meta.labels.index(*pair))
 
     data = build_training_set(train, labels, [[] for _ in train], seed_ids)
     targets, mask = torch.from_numpy(data.targets), torch.from_numpy(data.mask)
@@ -247,6 +241,17 @@ def train_heads(champion: Artifact, train: Sequence[Record], dev: Sequence[Recor
     if choice:
         meta.training_config["encoder_choice"] = choice
     return Artifact(meta=meta, net=net, tokenizer=champion.tokenizer, original=module)
+
+
+def _copy_column(net: ThemeSentimentNet, column: int, source: ThemeSentimentNet, source_column: int) -> None:
+    """One label's theme row and per-tag sentiment rows, from `source`'s `source_column` (under no_grad)."""
+    width = net.sentiment_head.out_features
+    rows = slice(column * width, (column + 1) * width)
+    source_rows = slice(source_column * width, (source_column + 1) * width)
+    net.theme_head.weight[column] = source.theme_head.weight[source_column]
+    net.theme_head.bias[column] = source.theme_head.bias[source_column]
+    net.tag_sentiment_head.weight[rows] = source.tag_sentiment_head.weight[source_rows]
+    net.tag_sentiment_head.bias[rows] = source.tag_sentiment_head.bias[source_rows]
 
 
 def candidate_accounts(accounts: Sequence[str]) -> list[str]:
@@ -331,15 +336,12 @@ def refit_heads(tuned: Artifact, champion: Artifact, records: Sequence[Record], 
         kept = _unscaled_sentiment_head(tuned)
     refit = train_heads(champion, records, [], embeddings, taxonomies, config, tuned.meta.version, seed_ids,
                         original_embeddings, tuned.meta.original_accounts, kept)
-    if accounts is not None:
-        if not set(refit.meta.labels.labels) <= set(tuned.meta.labels.labels):
-            return tuned  # an account that the tuned heads lack; never tuned
-        apply_temperatures(refit, tuned.meta.calibration)
-        refit = _with_columns_of(refit, tuned)
-    elif refit.meta.labels != tuned.meta.labels:
+    if not (set(refit.meta.labels.labels) <= set(tuned.meta.labels.labels) if accounts is not None
+            else refit.meta.labels == tuned.meta.labels):
         return tuned  # the added comments brought an account that the tuned heads lack; never tuned
-    else:
-        apply_temperatures(refit, tuned.meta.calibration)  # the temperatures dev chose, on the refitted heads
+    apply_temperatures(refit, tuned.meta.calibration)  # the temperatures dev chose, on the refitted heads
+    if accounts is not None:
+        refit = _with_columns_of(refit, tuned)
     refit.meta.thresholds = list(tuned.meta.thresholds)
     refit.meta.rule_thresholds = list(tuned.meta.rule_thresholds)
     refit.meta.tag_counts = dict(tuned.meta.tag_counts)
@@ -373,15 +375,10 @@ def _with_columns_of(part: Artifact, whole: Artifact) -> Artifact:
     if whole.original is not None:
         original = OriginalColumns(whole.original.encoder, whole.original.columns)
         original.head.load_state_dict(whole.original.head.state_dict())
-    width = net.sentiment_head.out_features
     with torch.no_grad():
         for column, pair in enumerate(part.meta.labels.labels):
             target = whole.meta.labels.index(*pair)
-            net.theme_head.weight[target] = part.net.theme_head.weight[column]
-            net.theme_head.bias[target] = part.net.theme_head.bias[column]
-            rows, source = slice(target * width, (target + 1) * width), slice(column * width, (column + 1) * width)
-            net.tag_sentiment_head.weight[rows] = part.net.tag_sentiment_head.weight[source]
-            net.tag_sentiment_head.bias[rows] = part.net.tag_sentiment_head.bias[source]
+            _copy_column(net, target, part.net, column)
             if pair[0] in part.meta.original_accounts and original is not None and part.original is not None:
                 row, source_row = original.rows_of([target])[0], part.original.rows_of([column])[0]
                 original.head.weight[row] = part.original.head.weight[source_row]
