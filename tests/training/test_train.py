@@ -60,3 +60,32 @@ def test_real_encoder_learns_from_a_small_slice() -> None:
     assert report["sentiment"]["accuracy"] > 0.6
     assert report["themes"]["micro_f1"] > 0.3
     assert np.isfinite(artifact.meta.thresholds).all()
+
+
+def _tuned_thresholds(champion, dev_comments: int, single_label: bool = False) -> list[float]:
+    """The acme columns' thresholds after tune_on_dev on that many dev comments (every one tagged
+    Reporting, so a low threshold is what maximises its dev F1)."""
+    from tests.conftest import ACME_ACCOUNT, ACME_TAXONOMY
+    from verbatim.models.tag_count import TagCount
+    from verbatim.training.corpus import Record
+    from verbatim.training.heads_only import HeadsConfig, train_heads
+    from verbatim.training.train import tune_on_dev
+
+    tags = ({"Reporting"}, {"Mobile app"}) if single_label else ({"Reporting"}, {"Reporting", "Mobile app"})
+    records = [Record(f"d{i}", f"comment number {i} about reports and the app", frozenset(tags[i % 2]), None,
+                      account=ACME_ACCOUNT) for i in range(max(dev_comments, 20))]
+    vectors = np.random.default_rng(0).normal(size=(20, 32)).astype(np.float32)
+    artifact = train_heads(champion, records[:20], [], vectors, {ACME_ACCOUNT: ACME_TAXONOMY}, HeadsConfig(), "v-test")
+    assert (artifact.meta.tag_count(ACME_ACCOUNT) == TagCount(at_least_one=True, at_most_one=True)) is single_label
+    tune_on_dev(artifact, records[:dev_comments])
+    return [artifact.meta.thresholds[c] for c in artifact.meta.labels.indices(ACME_ACCOUNT)]
+
+
+def test_thresholds_move_only_for_a_multi_label_account_with_enough_dev_comments(tiny_predictor: Predictor) -> None:
+    from verbatim.models.thresholds import DEFAULT_THRESHOLD
+    from verbatim.training.train import MIN_TUNING_COMMENTS
+
+    champion = tiny_predictor.artifact
+    assert any(t != DEFAULT_THRESHOLD for t in _tuned_thresholds(champion, MIN_TUNING_COMMENTS))
+    assert all(t == DEFAULT_THRESHOLD for t in _tuned_thresholds(champion, MIN_TUNING_COMMENTS - 1))
+    assert all(t == DEFAULT_THRESHOLD for t in _tuned_thresholds(champion, 2 * MIN_TUNING_COMMENTS, single_label=True))
