@@ -338,6 +338,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                                                       f"default {DEFAULT_DATA_DIR} from the working directory)")
     parser.add_argument("--data", type=Path, help=f"SemEval-2014 restaurants XML (default DATA_DIR/{SEMEVAL_FILE})")
     parser.add_argument("--banking", type=Path, help=f"BANKING77 text,category CSV (default DATA_DIR/{BANKING_FILE})")
+    parser.add_argument("--no-semeval", action="store_true", help="skip SemEval")
     parser.add_argument("--no-banking", action="store_true", help="skip BANKING77")
     parser.add_argument("--steps", type=_steps, help="SemEval examples per tag, cumulative (default 8,16,64,all)")
     parser.add_argument("--banking-steps", type=_steps, help="BANKING77 examples per tag (default 8,16)")
@@ -355,7 +356,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def config_from_args(args: argparse.Namespace, registry: Path) -> CorrectionsBenchConfig:
     folder = data_dir(args.data_dir)
     overrides: dict[str, object] = {"heads_only": args.heads_only, "seed": args.seed, "seeds": args.seeds}
-    semeval = args.data or folder / SEMEVAL_FILE
+    semeval = None if args.no_semeval else args.data or folder / SEMEVAL_FILE
     banking = None if args.no_banking else args.banking or folder / BANKING_FILE
     overrides |= {k: v for k, v in (("steps", args.steps), ("banking_steps", args.banking_steps),
                                     ("retrain_epochs", args.retrain_epochs)) if v is not None}

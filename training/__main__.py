@@ -16,9 +16,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import os
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from verbatim.models.device import DEFAULT_DEVICE, DEVICES
@@ -58,8 +56,9 @@ def add_retrain_arguments(parser: argparse.ArgumentParser) -> None:
                              "encoder (auto, the default; costs a second forward pass for that account's "
                              "comments), or never")
     parser.add_argument("--keep-heldout", action="store_true",
-                        help="with --heads-only: promote the heads the gate judged, fitted without the held-out "
-                             "corrections (by default they are fitted again with them once the gate passes)")
+                        help="promote the heads the gate judged, fitted without the held-out corrections (by "
+                             "default, once the gate passes, the quick path's heads and a full retrain's "
+                             "single-label tags are fitted again with them)")
     parser.add_argument("--json", action="store_true", help="print the whole report as JSON on stdout")
     add_device_argument(parser)
 

@@ -58,9 +58,12 @@ def build_training_set(records: Sequence[Record], labels: LabelSpace, token_ids:
                        tag_sentiment=tag_sentiment)
 
 
-def length_bucketed_batches(data: TrainingSet, batch_size: int, rng: random.Random) -> list[list[int]]:
-    """Batches of similar length (less padding), in random order; jitter varies them per epoch."""
-    keyed = sorted(range(len(data)), key=lambda i: len(data.token_ids[i]) + rng.uniform(0, 8))
+def length_bucketed_batches(data: TrainingSet, batch_size: int, rng: random.Random,
+                            rows: Sequence[int] | None = None) -> list[list[int]]:
+    """Batches of similar length (less padding), in random order; jitter varies them per epoch.
+    `rows`: the rows to batch (default: every one)."""
+    keyed = sorted(range(len(data)) if rows is None else rows,
+                   key=lambda i: len(data.token_ids[i]) + rng.uniform(0, 8))
     batches = [keyed[i:i + batch_size] for i in range(0, len(keyed), batch_size)]
     rng.shuffle(batches)
     return batches

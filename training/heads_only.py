@@ -70,6 +70,7 @@ class HeadsConfig:
     # Once the gate has passed the heads fitted on train + dev, fit them again with the account's
     # held-out corrections too, so every correction teaches the promoted model; later runs judge
     # that account on newer held-out comments only (training.lineage). False: keep them unseen.
+    # A full retrain follows it too, for the single-label accounts (training.train.learn_single_label).
     learn_heldout: bool = True
 
     def __post_init__(self) -> None:

@@ -69,10 +69,7 @@ class Splits:
         return dict(grouped)
 
     def from_seed(self, record: Record) -> bool:
-        """Whether a record came from the seed corpora (an industry template's, or the default account's
-        unchanged) rather than from the store's corrections."""
-        return record.account.startswith(TEMPLATE_PREFIX) or (record.account == DEFAULT_ACCOUNT
-                                                              and record.id in self.seed_ids)
+        return from_seed_corpora(record, self.seed_ids)
 
     def corrections(self, split: str) -> list[Record]:
         """The split's records that came from the store's corrections."""
@@ -81,6 +78,12 @@ class Splits:
     @property
     def accounts(self) -> list[str]:
         return sorted({r.account for r in (*self.train, *self.dev, *self.heldout)})
+
+
+def from_seed_corpora(record: Record, seed_ids: frozenset[str]) -> bool:
+    """Whether a record came from the seed corpora (an industry template's, the sentiment-only
+    corpus's, or the default account's unchanged: `seed_ids`) rather than from the store's corrections."""
+    return record.account.startswith(TEMPLATE_PREFIX) or (record.account == DEFAULT_ACCOUNT and record.id in seed_ids)
 
 
 def position(account: str, comment_id: str) -> float:

@@ -173,13 +173,23 @@ def fit_theme_block(embeddings: torch.Tensor, targets: torch.Tensor, mask: torch
     bias = torch.zeros(targets.shape[1])
     if alone:  # the joint fits below replace any one-vs-rest fit of theirs: skip it
         weight[alone], bias[alone] = fit_theme_columns(embeddings, targets[:, alone], mask[:, alone], c)
+    for columns, (w, b) in fit_single_label_groups(embeddings, targets, mask, single_label_c, single_label).items():
+        weight[list(columns)], bias[list(columns)] = w, b
+    return weight, bias
+
+
+def fit_single_label_groups(embeddings: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor, c: float,
+                            single_label: Sequence[list[int]]) -> dict[tuple[int, ...], tuple[torch.Tensor, torch.Tensor]]:
+    """Each group of `single_label` columns fitted jointly (fit_single_label_columns) on the rows
+    with exactly one of its tags: {columns: (weight, bias)}, leaving out a group with no such row."""
+    fitted = {}
     for columns in single_label:
         block = targets[:, columns] * mask[:, columns]
         classes = torch.where(block.sum(1) == 1, block.argmax(1), torch.full_like(block[:, 0], IGNORE).long())
-        joint = fit_single_label_columns(embeddings, classes, len(columns), single_label_c)
+        joint = fit_single_label_columns(embeddings, classes, len(columns), c)
         if joint is not None:
-            weight[columns], bias[columns] = joint
-    return weight, bias
+            fitted[tuple(columns)] = joint
+    return fitted
 
 
 def fit_heads(net: ThemeSentimentNet, embeddings: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor,

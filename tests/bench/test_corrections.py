@@ -267,3 +267,17 @@ def test_targets_compare_the_full_path_with_the_probe_plus_three_points() -> Non
     checks = _targets(summary, [], heads_only=False)
     assert (checks["a_full>=probe+0.03_at_16"], checks["b_full>=probe+0.03_at_16"]) == (True, False)
     assert checks["default_drop<=0.01"] is None
+
+
+def test_either_data_set_can_be_skipped(tmp_path: Path) -> None:
+    import argparse
+
+    from verbatim.bench.corrections import add_arguments, config_from_args
+    from verbatim.bench.data_dir import BANKING_FILE, SEMEVAL_FILE
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    config = config_from_args(parser.parse_args(["--no-semeval", "--data-dir", str(tmp_path)]), tmp_path)
+    assert config.semeval is None and config.banking == tmp_path / BANKING_FILE
+    config = config_from_args(parser.parse_args(["--no-banking", "--data-dir", str(tmp_path)]), tmp_path)
+    assert config.banking is None and config.semeval == tmp_path / SEMEVAL_FILE

@@ -49,3 +49,22 @@ class Setup:
 
     def open(self) -> Store:
         return Store(self.store_url)
+
+
+def retrain_with_nests_held_out(setup: Setup, config: RetrainConfig, nest_only: bool):
+    """Retrain once zoo's Birds and Fish comments are stored, its held-out ones rewritten as
+    "nest nest twig nest" and tagged Nest too (or Nest alone: `nest_only`), so the heads the gate
+    judges never see Nest. Returns (report, the held-out ids, how many)."""
+    from verbatim.models.taxonomy import Tag
+    from verbatim.training.holdout import split_corrections
+    from verbatim.training.retrain import retrain
+
+    records = labelled("zoo", ("Birds", "Fish"), 10, seed=5)
+    held = {r.id for r in split_corrections(records, config.holdout).heldout}
+    nests = [Record(r.id, "nest nest twig nest", frozenset({"Nest"}) if nest_only else r.tags | {"Nest"}, None,
+                    account="zoo") for r in records if r.id in held]
+    with setup.open() as store:
+        store.put_tags("zoo", [Tag("Birds"), Tag("Fish"), Tag("Nest")])
+        submit(store, [r for r in records if r.id not in held] + nests)
+        report = retrain(store, setup.registry, config, progress=False)
+    return report, held, len(nests)

@@ -26,7 +26,7 @@ from verbatim.training.lock import LockBusy, RetrainLock
 from verbatim.training.retrain import LOCK_FILE, retrain
 from verbatim.training.retrain_report import Decision, gate_checks
 
-from tests.training.retrain_setup import CONFIG, TINY, Setup, labelled, submit
+from tests.training.retrain_setup import CONFIG, TINY, Setup, labelled, retrain_with_nests_held_out, submit
 
 REPO = Path(__file__).resolve().parents[2]
 def test_a_better_challenger_is_promoted_with_the_new_account_in_its_label_space(
@@ -66,8 +66,12 @@ def test_a_worse_challenger_is_rejected_and_the_champion_stays(setup: Setup) -> 
     broken = replace(CONFIG, warm_start=False, min_gate_comments=1,  # judged on few comments; a fresh
                      # random encoder whose weights barely move, and no heads refitted after
                      training=replace(TINY, epochs=1, encoder_lr=1e-9, head_lr=1e-9, interpolation=1.0))
-    with setup.open() as store:
-        submit(store, labelled("toy", ("Cats", "Dogs"), 3, seed=1))  # new data, so it is not "nothing new"
+    from verbatim.training.corpus import Record
+    both = [Record(f"toy-both-{i}", "cat dog kitten puppy", frozenset({"Cats", "Dogs"}), None, account="toy")
+            for i in range(6)]
+    with setup.open() as store:  # new data, so it is not "nothing new"; comments with both tags, so
+        # toy is no intent set, whose columns the full path would refit as a softmax after the epochs
+        submit(store, [*labelled("toy", ("Cats", "Dogs"), 3, seed=1), *both])
         report = retrain(store, setup.registry, broken, progress=False)
     assert report.decision is Decision.REJECTED and report.exit_code == 3
     assert "rejected" in report.reasons[0] and "toy micro_f1" in report.reasons[0]
@@ -247,3 +251,24 @@ def test_gate_lets_a_drop_within_noise_through_and_blocks_one_beyond_it() -> Non
         assert sentiment.challenger < sentiment.champion - 0.01 and sentiment.delta_upper is not None
         assert sentiment.passed is passes
         assert ("within what resampling" in sentiment.explain()) is passes
+
+
+@pytest.mark.parametrize("learn", [True, False])
+def test_a_full_retrain_teaches_an_intent_set_its_held_out_corrections_after_the_gate(setup: Setup,
+                                                                                      learn: bool) -> None:
+    # zoo's comments carry one tag each; Nest is the tag of its held-out comments only, so the
+    # model the gate judges never saw it, and only the refit after the gate can serve it.
+    from verbatim.models.predictor import Predictor
+    from verbatim.training.heads_only import HeadsConfig
+    from verbatim.training.lineage import read_learned
+
+    report, held, nests = retrain_with_nests_held_out(setup, replace(CONFIG, heads=HeadsConfig(learn_heldout=learn)),
+                                                      nest_only=True)
+    assert report.decision is Decision.PROMOTED, report.reasons
+    assert report.evaluation["zoo"]["challenger"]["comments"] == nests > 0
+    new = Artifact.load(setup.registry.path(report.challenger))
+    assert new.meta.tag_count("zoo").at_most_one
+    served = Predictor(new).predict(["twig nest nest nest"], "zoo")[0].tag_names
+    assert (served == {"Nest"}) is learn, served
+    assert (held <= read_learned(setup.registry.path(report.challenger))["zoo"]) is learn
+    assert ("zoo" in new.meta.training_config.get("learned_heldout", [])) is learn

@@ -20,12 +20,12 @@ from verbatim.models.taxonomy import DEFAULT_ACCOUNT, Tag
 from verbatim.store import Store
 from verbatim.training.corpus import Record
 from verbatim.training.heads_only import HeadsConfig
-from verbatim.training.holdout import HoldoutConfig, build_splits, split_corrections
+from verbatim.training.holdout import HoldoutConfig, build_splits
 from verbatim.training.lineage import read_learned
 from verbatim.training.retrain import RetrainConfig, retrain
 from verbatim.training.retrain_report import Decision
 
-from tests.training.retrain_setup import CONFIG, Setup, labelled, submit
+from tests.training.retrain_setup import CONFIG, Setup, labelled, retrain_with_nests_held_out, submit
 
 
 def test_heads_only_learns_a_new_tag_from_a_handful_of_examples(setup: Setup) -> None:
@@ -83,16 +83,10 @@ def test_held_out_comments_the_champion_learned_before_the_split_are_not_judged(
 def test_promoted_heads_learn_the_held_out_corrections_after_the_gate_passes(setup: Setup, learn: bool) -> None:
     # Nest is tagged on zoo's held-out comments only: the heads the gate judges never see it.
     config = replace(CONFIG, heads_only=True, heads=HeadsConfig(learn_heldout=learn))
+    report, held, nests = retrain_with_nests_held_out(setup, config, nest_only=False)
     records = labelled("zoo", ("Birds", "Fish"), 10, seed=5)
-    held = {r.id for r in split_corrections(records, config.holdout).heldout}
-    nests = [Record(r.id, "nest nest twig nest", r.tags | {"Nest"}, None, account="zoo")
-             for r in records if r.id in held]
-    with setup.open() as store:
-        store.put_tags("zoo", [Tag("Birds"), Tag("Fish"), Tag("Nest")])
-        submit(store, [r for r in records if r.id not in held] + nests)
-        report = retrain(store, setup.registry, config, progress=False)
     assert report.decision is Decision.PROMOTED, report.reasons
-    assert report.evaluation["zoo"]["challenger"]["comments"] == len(nests) > 0
+    assert report.evaluation["zoo"]["challenger"]["comments"] == nests > 0
     new = Artifact.load(setup.registry.path(report.challenger))
     learned = read_learned(setup.registry.path(report.challenger))["zoo"]
     nest = Predictor(new).predict(["twig nest nest nest"], "zoo")[0].tag_names

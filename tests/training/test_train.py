@@ -89,3 +89,56 @@ def test_thresholds_move_only_for_a_multi_label_account_with_enough_dev_comments
     assert any(t != DEFAULT_THRESHOLD for t in _tuned_thresholds(champion, MIN_TUNING_COMMENTS))
     assert all(t == DEFAULT_THRESHOLD for t in _tuned_thresholds(champion, MIN_TUNING_COMMENTS - 1))
     assert all(t == DEFAULT_THRESHOLD for t in _tuned_thresholds(champion, 2 * MIN_TUNING_COMMENTS, single_label=True))
+
+
+def test_full_path_serves_an_intent_set_from_one_softmax() -> None:
+    """An account whose comments carry exactly one tag gets its columns refitted as one softmax on
+    the trained encoder: after a single epoch on a tiny random encoder, its own training comments
+    are served their tag, which the epoch's sigmoid columns alone do not manage."""
+    from verbatim.training.corpus import Record
+
+    vocab = {"Card": "card plastic pin chip", "Refund": "refund money back returned",
+             "Login": "password login locked account", "Fees": "fee charge charged expensive"}
+    intents = Taxonomy(tuple(Tag(name) for name in vocab))
+    rng = np.random.default_rng(5)
+    records = [Record(f"i{tag}{i}", " ".join(rng.permutation(words.split())[:3]) + " please help", frozenset({tag}),
+                      None, account="bank") for tag, words in vocab.items() for i in range(10)]
+    seed = seed_split("train", DEFAULT_TAXONOMY)[:24]
+    artifact = train([*seed, *records], [], {DEFAULT_ACCOUNT: DEFAULT_TAXONOMY, "bank": intents},
+                     TrainingConfig(epochs=1, batch_size=8), "v-test", tiny_random_encoder, progress=False)
+    served = Predictor(artifact).predict([r.text for r in records], "bank")
+    assert [p.tag_names for p in served] == [r.tags for r in records]
+
+
+def test_each_epoch_rehearses_a_fresh_share_of_the_seed_corpora(monkeypatch) -> None:
+    """With rehearsal_share 0.5 every epoch batches every correction (a corrected seed comment
+    included) and half of the unchanged seed comments, drawn afresh; at 1.0, every row."""
+    import verbatim.training.train as train_module
+    from verbatim.training.corpus import Record
+    from verbatim.training.dataset import length_bucketed_batches
+
+    epochs: list[list[int]] = []
+
+    def spy(data, batch_size, rng, rows=None):
+        batches = length_bucketed_batches(data, batch_size, rng, rows)
+        epochs.append(sorted(i for batch in batches for i in batch))
+        return batches
+
+    monkeypatch.setattr(train_module, "length_bucketed_batches", spy)
+    seed = seed_split("train", DEFAULT_TAXONOMY)[:41]
+    corrected = [Record(f"r{i}", text, frozenset({tag}), None, account="restaurants")
+                 for i, (text, tag) in enumerate([("great pasta", "Food"), ("rude waiter", "Service")] * 5)]
+    records = [*seed, *corrected]
+    seed_ids = frozenset(r.id for r in seed[1:])  # seed[0] was corrected since: it is the account's own
+    taxonomies = {DEFAULT_ACCOUNT: DEFAULT_TAXONOMY, "restaurants": Taxonomy((Tag("Food"), Tag("Service")))}
+    for share in (0.5, 1.0):
+        epochs.clear()
+        train(records, [], taxonomies, TrainingConfig(epochs=3, batch_size=8, rehearsal_share=share), "v-test",
+              tiny_random_encoder, progress=False, seed_ids=seed_ids)
+        assert len(epochs) == 3
+        own = {0, *range(41, 51)}
+        for rows in epochs:
+            assert len(rows) == len(set(rows)) and own <= set(rows)
+            assert len(set(rows) - own) == (20 if share == 0.5 else 40)
+        if share == 0.5:
+            assert len({tuple(rows) for rows in epochs}) == 3  # a fresh draw each epoch
