@@ -29,6 +29,7 @@ pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[1]
 GRACE_S = 20
+PER_REQUEST = 64  # comments in each of the drain test's twenty requests
 COMPLAINT = "The Slack integration keeps crashing and support never answers"
 
 
@@ -129,10 +130,13 @@ def test_serve_classifies_and_drains_on_sigterm(server: tuple[subprocess.Popen[b
         assert {"Slack", "Integrations"} <= detractor_tags, detractor_tags
         assert "2 classified by " + response.model_version in report.stdout
 
-        # Twenty concurrent requests, then SIGTERM while they are still being computed.
-        texts = [f"{COMPLAINT}. Ticket {i}: exports to CSV fail and the dashboard is slow on Mondays." for i in range(8)]
-        batch = pb.ClassifyCommentsRequest(comments=[pb.Comment(id=str(i), text=t) for i, t in enumerate(texts)])
-        futures = [stub.ClassifyComments.future(batch, timeout=60) for _ in range(20)]
+        # Twenty concurrent requests, then SIGTERM while they are still being computed: 1,280 distinct
+        # comments, seconds of work even on a fast CPU (160 short ones once all finished within 0.3 s).
+        def request(r: int) -> pb.ClassifyCommentsRequest:
+            texts = [f"{COMPLAINT}. Ticket {r}-{i}: exports to CSV fail, the dashboard is slow on Mondays and "
+                     f"the invoice for seat {i} of team {r} was charged twice." for i in range(PER_REQUEST)]
+            return pb.ClassifyCommentsRequest(comments=[pb.Comment(id=str(i), text=t) for i, t in enumerate(texts)])
+        futures = [stub.ClassifyComments.future(request(r), timeout=60) for r in range(20)]
         time.sleep(0.3)  # let the server accept all of them
         pending = sum(not f.done() for f in futures)
         sent_at = time.monotonic()
@@ -140,7 +144,7 @@ def test_serve_classifies_and_drains_on_sigterm(server: tuple[subprocess.Popen[b
         codes = [f.code() for f in futures]
         assert pending > 0, "every request finished before SIGTERM; nothing was in flight"
         assert codes == [grpc.StatusCode.OK] * 20
-        assert all(len(f.result().comments) == 8 for f in futures)
+        assert all(len(f.result().comments) == PER_REQUEST for f in futures)
         assert process.wait(timeout=GRACE_S + 10) == 0, log.read_text()
         assert time.monotonic() - sent_at < GRACE_S + 5
     assert "shutting down" in log.read_text()
