@@ -11,6 +11,9 @@ negative / neutral / positive. Sources:
   this data, so this row says whether its sentiment travels to another domain.
 - `saas`, `ecommerce`, `media`: the test split of each industry's own corpus
   (`training.corpus.industry_split`); comments without a sentiment are left out likewise.
+- `general`: the sentiment-only corpus's test split (other kinds of business).
+- `emoji`: the emoji probe (`training/data/probes/emoji.jsonl`), comments whose emoji carry
+  much of their sentiment, written apart from the corpora and never trained on.
 
 The model's label is the argmax of `Predictor.scores(texts).sentiment` (columns negative,
 neutral, positive). VADER (the `vaderSentiment` package, in the `bench` extra) labels a text by
@@ -102,15 +105,16 @@ def model_labels(predictor: SentimentScorer, texts: Sequence[str], progress: boo
 
 
 def default_sources(semeval_path: Path | None = None) -> list[Source]:
-    """SemEval-2014 restaurants (the test part), every industry's test split and the sentiment-only
-    corpus's (training/data/general: other kinds of business)."""
+    """SemEval-2014 restaurants (the test part), every industry's test split, the sentiment-only
+    corpus's (training/data/general: other kinds of business) and the emoji probe."""
     from verbatim.models.industries import INDUSTRY_TAXONOMIES
-    from verbatim.training.corpus import general_split, industry_split
+    from verbatim.training.corpus import general_split, industry_split, probe
 
     restaurants = restaurants_dataset(semeval_path or data_dir() / SEMEVAL_FILE)
     sources = [Source.from_records(restaurants.name, restaurants.test)]
     sources += [Source.from_records(industry, industry_split(industry, "test")) for industry in INDUSTRY_TAXONOMIES]
-    return [*sources, Source.from_records("general", general_split("test"))]
+    return [*sources, Source.from_records("general", general_split("test")),
+            Source.from_records("emoji", probe("emoji"))]
 
 
 def compare(predictor: SentimentScorer, sources: Sequence[Source], progress: bool = False,

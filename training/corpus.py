@@ -145,6 +145,16 @@ def general_split(split: str) -> list[Record]:
     return [r for r in records if _industry_split_of(r.id) in wanted]
 
 
+def probe(name: str) -> list[Record]:
+    """A probe (`data/probes/<name>.jsonl`): a small labelled set that measures one thing and
+    trains nothing (its data card says what), as default-account records."""
+    path = SEED_DIR / "probes" / f"{name}.jsonl"
+    if not path.is_file():
+        known = sorted(p.stem for p in path.parent.glob("*.jsonl"))
+        raise ValueError(f"no probe named {name!r}; the probes are {known}")
+    return load_records(path, Taxonomy(()))
+
+
 def themed_accounts(records: Iterable[Record]) -> list[str]:
     """The accounts of `records` whose tags are learned, sorted: every one but GENERAL_ACCOUNT,
     whose comments teach sentiment alone."""

@@ -108,13 +108,14 @@ def test_cli_measures_every_source(tiny_registry: Registry, tmp_path: Path, caps
     report = json.loads(capsys.readouterr().out)  # the progress bars go to stderr
     assert report["model_version"] == tiny_registry.champion()
     rows = {row["source"]: row for row in report["sources"]}
-    assert list(rows) == ["semeval14_restaurants", *INDUSTRY_TAXONOMIES, "general"]
+    assert list(rows) == ["semeval14_restaurants", *INDUSTRY_TAXONOMIES, "general", "emoji"]
     test = restaurants_dataset(path).test
     assert rows["semeval14_restaurants"]["n"] == sum(r.sentiment is not None for r in test) > 0
     assert rows["semeval14_restaurants"]["left_out"] == sum(r.sentiment is None for r in test) > 0
     for industry in INDUSTRY_TAXONOMIES:
         assert rows[industry]["n"] == sum(r.sentiment is not None for r in industry_split(industry, "test")) > 0
     assert rows["general"]["n"] == len(general_split("test")) > 0
+    assert rows["emoji"]["n"] == 150
     for row in rows.values():
         for side in ("model", "vader"):
             assert row[side]["count"] == row["n"] and 0 <= row[side]["accuracy"] <= 1

@@ -1,4 +1,5 @@
 import json
+import unicodedata
 from collections import Counter
 
 import pytest
@@ -6,7 +7,7 @@ import pytest
 from verbatim.models.industries import GENERAL_ACCOUNT, INDUSTRY_TAXONOMIES, template_account
 from verbatim.models.taxonomy import DEFAULT_TAXONOMY
 from verbatim.training.corpus import (SPLITS, CorpusError, Record, fingerprint, general_split, industry_split,
-                                      load_records, seed_split, themed_accounts)
+                                      load_records, probe, seed_split, themed_accounts)
 
 
 def _write(tmp_path, *records: dict) -> object:
@@ -104,3 +105,16 @@ def test_the_sentiment_only_corpus_splits_into_train_and_test_without_tags() -> 
     assert {r.account for r in train + test} == {GENERAL_ACCOUNT}
     assert all(not r.tags and r.sentiment in ("negative", "neutral", "positive") for r in train + test)
     assert themed_accounts(train + industry_split("media", "dev")) == [template_account("media")]
+
+
+def test_the_emoji_probe_meets_its_data_card_and_shares_nothing_with_the_corpora() -> None:
+    rows = probe("emoji")
+    assert len(rows) == 150 and all(not r.tags for r in rows)
+    assert Counter(r.sentiment for r in rows) == {"positive": 60, "negative": 60, "neutral": 30}
+    assert all(any(unicodedata.category(c) == "So" for c in r.text) for r in rows)
+    trained = {r.text for i in INDUSTRY_TAXONOMIES for s in SPLITS for r in industry_split(i, s)}
+    trained |= {r.text for s in SPLITS for r in general_split(s)}
+    shared = trained & {r.text for r in rows}
+    assert shared and not any(c.isalnum() for text in shared for c in text)  # only bare emoji answers ("👍") recur
+    with pytest.raises(ValueError, match=r"no probe named 'tweets'; the probes are \['emoji'\]"):
+        probe("tweets")
