@@ -10,7 +10,7 @@ import torch
 
 from tests.conftest import ACME_ACCOUNT, ACME_TAXONOMY
 from verbatim.models.predictor import Predictor
-from verbatim.models.taxonomy import Tag, Taxonomy
+from verbatim.models.taxonomy import DEFAULT_ACCOUNT, DEFAULT_TAXONOMY, Tag, Taxonomy
 from verbatim.training.calibration import apply_temperatures
 from verbatim.training.corpus import Record
 from verbatim.training.heads_only import (EmbeddingCache, HeadsConfig, encoder_version, lookup_artifact,
@@ -127,3 +127,41 @@ def test_refitting_some_accounts_gives_the_whole_refit_in_their_columns_and_keep
     assert part.meta.labels == tuned.meta.labels and part.meta.thresholds == tuned.meta.thresholds
     assert part.meta.training_config["refit_with"] == ["heldout"]
     assert all(torch.equal(before[n], p) for n, p in tuned.net.named_parameters() if "head" in n)  # tuned untouched
+
+
+def test_accounts_and_a_sentiment_head_with_nothing_new_keep_the_champions_weights(tiny_predictor: Predictor) -> None:
+    # The champion's heads were fine-tuned with its encoder; logistic regression refitted on its
+    # frozen embeddings serves the seed accounts worse, so only what has new comments is fitted.
+    rng = np.random.default_rng(2)
+    zoo = Taxonomy((Tag("Birds"), Tag("Fish")))
+    champion = tiny_predictor.artifact
+    taxonomies = {DEFAULT_ACCOUNT: DEFAULT_TAXONOMY, "zoo": zoo}
+    seed = [Record(f"seed-{i}", f"seed comment {i}", frozenset({("Bug", "Price")[i % 2]}), "negative")
+            for i in range(12)]
+    new = [Record(f"zoo-{i}", f"zoo comment {i}", frozenset({("Birds", "Fish")[i % 2]}), None, account="zoo")
+           for i in range(12)]
+    vectors = rng.normal(size=(24, 32)).astype(np.float32)
+    vectors[12:] += np.where(np.arange(12)[:, None] % 2 == 0, 3.0, -3.0)  # Birds and Fish lie apart
+    seed_ids = frozenset(r.id for r in seed)
+
+    def fitted(train: list[Record]) -> tuple[torch.nn.Module, list[int], list[int], list[int]]:
+        artifact = train_heads(champion, train, [], vectors[:len(train)], taxonomies, HeadsConfig(), "v-test",
+                               seed_ids=seed_ids)
+        labels = artifact.meta.labels
+        source = [champion.meta.labels.index(DEFAULT_ACCOUNT, t) for t in labels.tags(DEFAULT_ACCOUNT)]
+        return artifact.net, labels.indices(DEFAULT_ACCOUNT), source, labels.indices("zoo")
+
+    net, columns, source, zoo_columns = fitted([*seed, *new])
+    old = champion.net
+    assert torch.equal(net.theme_head.weight[columns], old.theme_head.weight[source])
+    assert torch.equal(net.theme_head.bias[columns], old.theme_head.bias[source])
+    assert torch.equal(net.sentiment_head.weight, old.sentiment_head.weight)
+    with torch.no_grad():  # the new account was learned all the same
+        zoo_scores = torch.sigmoid(net.heads(torch.from_numpy(vectors[12:]))[0])[:, zoo_columns]
+    assert (zoo_scores.argmax(1).numpy() == np.arange(12) % 2).all()
+
+    # A corrected default comment (not in seed_ids) with a sentiment: both are fitted again.
+    corrected = Record("fix-1", "a corrected comment", frozenset({"Price"}), "positive")
+    net, columns, source, _ = fitted([*seed[:11], corrected, *new])
+    assert not torch.equal(net.theme_head.weight[columns], old.theme_head.weight[source])
+    assert not torch.equal(net.sentiment_head.weight, old.sentiment_head.weight)
