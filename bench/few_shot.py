@@ -44,7 +44,8 @@ from verbatim.models.registry import Registry, registry_path
 from verbatim.models.taxonomy import DEFAULT_ACCOUNT, DEFAULT_TAXONOMY, Taxonomy
 from verbatim.training.corpus import Record, seed_split
 from verbatim.training.evaluate import theme_report
-from verbatim.training.heads_only import EmbeddingCache, HeadsConfig, lookup_artifact, train_heads, tune_heads
+from verbatim.training.embedding_lookup import lookup_artifact
+from verbatim.training.heads_only import EmbeddingCache, HeadsConfig, train_heads, tune_heads
 from verbatim.training.interpolation import interpolate
 
 Vectors = dict[str, np.ndarray]

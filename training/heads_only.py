@@ -13,7 +13,6 @@ import math
 import random
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import cast
 
 import numpy as np
 import torch
@@ -31,6 +30,7 @@ from verbatim.training.calibration import apply_temperatures
 from verbatim.training.corpus import Record, fingerprint, themed_accounts
 from verbatim.training.dataset import IGNORE, build_training_set
 from verbatim.training.embedding_cache import EmbeddingCache, encode_texts, encoder_version  # noqa: F401 (API)
+from verbatim.training.embedding_lookup import lookup_artifact
 from verbatim.training.encoder_choice import original_accounts
 from verbatim.training.holdout import from_seed_corpora
 from verbatim.training.logistic_heads import SINGLE_LABEL_C, fit_heads, fit_theme_block, single_label_columns
@@ -89,70 +89,6 @@ class HeadsConfig:
             raise ValueError(f"HeadsConfig.c must be > 0, got {self.c}")
         if self.max_pos_weight < 1:
             raise ValueError(f"HeadsConfig.max_pos_weight must be >= 1, got {self.max_pos_weight}")
-
-
-class _LookupNet(nn.Module):
-    """Stands in for a ThemeSentimentNet: the pooled embedding comes from a table, keyed by a
-    row's unpadded token ids, instead of from the encoder. A row not in the table is an error."""
-
-    def __init__(self, net: ThemeSentimentNet, table: Mapping[bytes, np.ndarray]) -> None:
-        super().__init__()
-        self.net = net
-        self.table = table
-
-    @property
-    def theme_head(self) -> nn.Linear:  # the heads are the network's: calibration scales them in place
-        return self.net.theme_head
-
-    @property
-    def sentiment_head(self) -> nn.Linear:
-        return self.net.sentiment_head
-
-    @property
-    def tag_sentiment_head(self) -> nn.Linear:
-        return self.net.tag_sentiment_head
-
-    def forward(self, input_ids: torch.Tensor,
-                attention_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        return self.net.heads(_looked_up(self.table, input_ids, attention_mask))
-
-
-class _LookupColumns(OriginalColumns):
-    """OriginalColumns whose embeddings come from a table like _LookupNet's, sharing the real one's head."""
-
-    def __init__(self, original: OriginalColumns, table: Mapping[bytes, np.ndarray]) -> None:
-        nn.Module.__init__(self)
-        self.columns = original.columns
-        self.head = original.head
-        self.table = table
-
-    def embed(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        return _looked_up(self.table, input_ids, attention_mask)
-
-
-def _looked_up(table: Mapping[bytes, np.ndarray], input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-    """The table's embedding of each row, keyed by the row's unpadded token ids."""
-    rows = [ids[mask.bool()].cpu().numpy().astype(np.int64).tobytes() for ids, mask in zip(input_ids, attention_mask)]
-    return torch.from_numpy(np.stack([table[row] for row in rows]))
-
-
-def lookup_artifact(artifact: Artifact, texts: Sequence[str], embeddings: np.ndarray,
-                    original_embeddings: np.ndarray | None = None) -> Artifact:
-    """The same artifact (meta shared, so tuned thresholds land in it) whose forward pass reads
-    `embeddings` of `texts` instead of running the encoder; only valid for the encoder that made them.
-    `original_embeddings`: the same texts' by the original encoder, needed when the artifact has
-    columns served from it."""
-    ids = artifact.tokenizer(list(texts), truncation=True, max_length=artifact.meta.max_length)["input_ids"] \
-        if texts else []
-    keys = [np.asarray(row, dtype=np.int64).tobytes() for row in ids]
-    net = cast(ThemeSentimentNet, _LookupNet(artifact.net, dict(zip(keys, embeddings))))  # called like the real one
-    original = None
-    if artifact.original is not None:
-        if original_embeddings is None:
-            raise ValueError(f"model {artifact.meta.version} reads accounts {artifact.meta.original_accounts} "
-                             f"from the original encoder: pass original_embeddings")
-        original = _LookupColumns(artifact.original, dict(zip(keys, original_embeddings)))
-    return Artifact(meta=artifact.meta, net=net, tokenizer=artifact.tokenizer, original=original)
 
 
 def stack(vectors: Mapping[str, np.ndarray], records: Sequence[Record]) -> np.ndarray:

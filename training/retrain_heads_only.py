@@ -17,7 +17,8 @@ from verbatim.models.registry import Registry
 from verbatim.training.corpus import Record, themed_accounts
 from verbatim.training.distributed import Runtime
 from verbatim.training.embedding_cache import original_artifact
-from verbatim.training.heads_only import (EmbeddingCache, HeadsConfig, candidate_accounts, lookup_artifact,
+from verbatim.training.embedding_lookup import lookup_artifact
+from verbatim.training.heads_only import (EmbeddingCache, HeadsConfig, candidate_accounts,
                                           refit_heads, stack, train_heads, tune_heads)
 from verbatim.training.holdout import Splits
 from verbatim.training.retrain_ranks import Leader, embed_together

@@ -13,7 +13,8 @@ from verbatim.models.predictor import Predictor
 from verbatim.models.taxonomy import DEFAULT_ACCOUNT, DEFAULT_TAXONOMY, Tag, Taxonomy
 from verbatim.training.calibration import apply_temperatures
 from verbatim.training.corpus import Record
-from verbatim.training.heads_only import (EmbeddingCache, HeadsConfig, encoder_version, lookup_artifact,
+from verbatim.training.embedding_lookup import lookup_artifact
+from verbatim.training.heads_only import (EmbeddingCache, HeadsConfig, encoder_version,
                                           refit_heads, train_heads)
 
 TEXTS = ["The Slack integration keeps crashing", "Support answered within minutes", "fine", "Way too expensive"]
