@@ -31,7 +31,7 @@ from verbatim.service.batcher import Batcher, WorkItem
 from verbatim.service.metrics import Metrics, capped_buckets
 from verbatim.service.server import ServerStartError, VerbatimServer
 from verbatim.store.corrections import Action, Correction, Outcome, SubmitResult
-from tests.service.harness import Harness, RecordingPredictor, classify, comment, config, rpc_error, serving
+from tests.service.harness import Harness, RecordingPredictor, classify, comment, config, rpc_error, serving, wait_until
 from tests.service.scrape import label_values, parse, scrape_text, value
 from verbatim.v1 import verbatim_pb2 as pb
 
@@ -86,6 +86,8 @@ def test_counters_match_the_work_done_while_scraped_under_load(metered: Harness,
         assert rpc_error(lambda b=bad: metered.stub.ClassifyComments(b, timeout=10)).code() == \
             grpc.StatusCode.INVALID_ARGUMENT
     metered.stub.GetModelInfo(pb.GetModelInfoRequest(), timeout=10)
+    refused = ("verbatim_requests_total", frozenset({"rpc": "ClassifyComments", "code": "INVALID_ARGUMENT"}.items()))
+    wait_until(lambda: parse(scrape_text(port)).get(refused) == len(invalid))  # an abort is counted just after
 
     text = scrape_text(port)
     samples = parse(text)
