@@ -137,10 +137,17 @@ def calibration_report(predictor: Predictor, records: Sequence[Record], account:
 
 def review_report(records: Sequence[Record], predictions: Sequence[Prediction]) -> dict:
     """How many comments needs_review flags, and how often flagged and unflagged comments are
-    wrong (a tag set other than the gold one, or a sentiment other than a known gold one)."""
+    wrong (a tag set other than the gold one, or a sentiment other than a known gold one).
+
+    `error_ratio_ceiling` is the ratio a perfect flagger would reach flagging as many comments:
+    wrong ones first. It says whether the ratio is held back by what is flagged or by how many
+    answers are wrong at all (None: that flagger would leave no wrong answer unflagged)."""
     wrong = [set(p.tag_names) != set(r.tags) or (r.sentiment is not None and p.sentiment.label != r.sentiment)
              for r, p in zip(records, predictions, strict=True)]
     flagged = [p.needs_review for p in predictions]
+    n, n_wrong, n_flagged = len(wrong), sum(wrong), sum(flagged)
+    caught = min(n_wrong, n_flagged)
+    missed = n_wrong - caught
 
     def error_rate(group: bool) -> float | None:
         rows = [w for w, f in zip(wrong, flagged) if f == group]
@@ -152,4 +159,6 @@ def review_report(records: Sequence[Record], predictions: Sequence[Prediction]) 
         "error_rate_flagged": rate_flagged,
         "error_rate_unflagged": rate_unflagged,
         "error_ratio": round(rate_flagged / rate_unflagged, 2) if rate_flagged is not None and rate_unflagged else None,
+        "error_ratio_ceiling": round((caught / n_flagged) / (missed / (n - n_flagged)), 2) if n_flagged and missed
+        else None,
     }

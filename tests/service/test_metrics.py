@@ -15,7 +15,6 @@ import time
 import urllib.error
 import urllib.request
 from collections import Counter
-from datetime import datetime
 from datetime import datetime, timezone
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path

@@ -47,8 +47,22 @@ def test_review_report_compares_error_rates_of_flagged_and_unflagged_comments() 
         _prediction({"Bug"}, "negative", False),
     ]
     report = review_report(records, predictions)
+    # 3 wrong answers, 3 flagged: a perfect flagger would leave none unflagged, so no ceiling
     assert report == {"flagged_share": 0.375, "error_rate_flagged": round(2 / 3, 4), "error_rate_unflagged": 0.2,
-                      "error_ratio": round((2 / 3) / 0.2, 2)}
+                      "error_ratio": round((2 / 3) / 0.2, 2), "error_ratio_ceiling": None}
+
+
+def test_the_ceiling_is_the_ratio_of_a_flagger_that_flags_wrong_answers_first() -> None:
+    # 10 comments, 4 wrong (the first four), 2 flagged (one wrong, one right)
+    records = [Record(str(i), "x", frozenset({"Bug"}), "negative") for i in range(10)]
+    predictions = [_prediction({"Price"} if i < 4 else {"Bug"}, "negative", i in (0, 9)) for i in range(10)]
+    report = review_report(records, predictions)
+    assert report["error_ratio"] == round((1 / 2) / (3 / 8), 2)
+    # flagging 2 wrong answers instead: 2/2 wrong flagged, 2/8 unflagged
+    assert report["error_ratio_ceiling"] == 4.0
+    # more flagged than wrong: every wrong answer is caught, nothing is left to compare with
+    flagged_all_wrong = [_prediction({"Price"} if i < 4 else {"Bug"}, "negative", i < 6) for i in range(10)]
+    assert review_report(records, flagged_all_wrong)["error_ratio_ceiling"] is None
 
 
 def test_review_report_without_any_flag_has_no_ratio() -> None:
