@@ -161,7 +161,7 @@ def train_heads(champion: Artifact, train: Sequence[Record], dev: Sequence[Recor
     if chosen:
         module = OriginalColumns(champion.original.encoder if champion.original is not None
                                  else frozen_base_encoder(), columns)
-        _fit_original(module, x, targets[:, columns], mask[:, columns], config,
+        fit_original(module, x, targets[:, columns], mask[:, columns], config,
                       [[columns.index(c) for c in group] for group in single_label if group[0] in columns])
         mask = mask.clone()
         mask[:, columns] = 0  # served from the original encoder: the champion-side columns are never read
@@ -217,13 +217,19 @@ def candidate_accounts(accounts: Sequence[str]) -> list[str]:
     return [a for a in accounts if a != DEFAULT_ACCOUNT and not a.startswith(TEMPLATE_PREFIX)]
 
 
-def _fit_original(module: OriginalColumns, x: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor,
-                  config: HeadsConfig, single_label: list[list[int]]) -> None:
+def fit_original(module: OriginalColumns, x: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor,
+                 config: HeadsConfig, single_label: list[list[int]], rows: Sequence[int] | None = None,
+                 temperatures: torch.Tensor | None = None) -> None:
+    """Rows of `module`'s head (all of them in order, or `rows`) fitted on original-encoder embeddings
+    `x` against `targets` [n, len(rows)], each divided by its calibration temperature if given."""
     weight, bias = fit_theme_block(x, targets, mask, config.c, config.single_label_c, single_label)
-    known = mask.sum(0) > 0  # a column with no example keeps UNSEEN_BIAS: only its keyword rule adds it
+    if temperatures is not None:
+        weight, bias = weight / temperatures.unsqueeze(1), bias / temperatures
+    known = mask.sum(0) > 0  # a column with no example keeps what it had (UNSEEN_BIAS: only its keyword rule adds it)
+    rows = torch.tensor(list(range(len(module.columns))) if rows is None else list(rows))
     with torch.no_grad():
-        module.head.weight[known] = weight[known]
-        module.head.bias[known] = bias[known]
+        module.head.weight[rows[known]] = weight[known]
+        module.head.bias[rows[known]] = bias[known]
 
 
 def _fit_adam(net: ThemeSentimentNet, embeddings: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor,

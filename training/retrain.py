@@ -31,7 +31,8 @@ from verbatim.training.heads_only import HeadsConfig
 from verbatim.training.holdout import HELDOUT, HoldoutConfig, Splits, build_splits, dataset_counts
 from verbatim.training.lineage import Learned, learned_from, read_learned, unseen, write_learned
 from verbatim.training.lock import RETRAIN_LOCK_FILE, RetrainLock, remove_leftovers
-from verbatim.training.retrain_heads_only import CACHE_DIR, HeadsOnlyChallenger, heads_only_challenger, warm_cache
+from verbatim.training.retrain_heads_only import (CACHE_DIR, HeadsOnlyChallenger, OriginalSide, heads_only_challenger,
+                                                 original_side, warm_cache)
 from verbatim.training.retrain_ranks import FULL, HEADS_ONLY, Leader, Plan
 from verbatim.training.retrain_report import MIN_GATE_COMMENTS, Decision, RetrainReport, gate_checks
 from verbatim.training.train import EncoderFactory, learn_single_label, train
@@ -166,6 +167,7 @@ def _cycle(store: Store, registry: Registry, config: RetrainConfig, report: Retr
     incumbent: Artifact | None
     grew_from: Learned = {}  # what the champion learned, when the challenger keeps or continues its encoder
     quick: HeadsOnlyChallenger | None = None
+    original: OriginalSide | None = None  # full path: accounts read from the original encoder
     if config.heads_only:
         assert champion is not None
         grew_from = learned_before
@@ -177,12 +179,18 @@ def _cycle(store: Store, registry: Registry, config: RetrainConfig, report: Retr
         warm_from = champion.meta.version if config.warm_start and champion is not None else None
         factory = artifact_encoder(registry.path(warm_from)) if warm_from else config.encoder_factory
         grew_from = learned_before if warm_from else {}
+        original = original_side(registry, champion, splits, taxonomies, config.heads, labels, version, report,
+                                 runtime)
+        clock.lap("choose_encoder", report)
         leader.plan(Plan(FULL, splits.train, taxonomies, config.training, splits.seed_ids,
                          str(registry.path(warm_from)) if warm_from else None, config.frozen_layers))
         with leader.together():
             challenger = train(splits.train, splits.dev, taxonomies, config.training, version,
                                freezing(factory, config.frozen_layers), clock.progress, splits.seed_ids,
-                               anchor_factory=config.encoder_factory, runtime=runtime)
+                               anchor_factory=config.encoder_factory, runtime=runtime,
+                               original=original.columns if original else None)
+        if original is not None:
+            challenger.meta.training_config["encoder_choice"] = original.choice
         if champion is not None:
             champion.net.to(runtime.device)  # judged beside the challenger, on its device
         challenger.meta.training_config.update(mode=FULL, warm_start_from=warm_from,
@@ -223,14 +231,16 @@ def _cycle(store: Store, registry: Registry, config: RetrainConfig, report: Retr
                               "too, after the gate judged them without; later runs judge on newer ones")
         clock.lap("refit_heldout", report)
     elif extra:
-        refitted = learn_single_label(challenger, [*splits.train, *splits.dev, *extra], {r.account for r in extra})
+        everything, accounts = [*splits.train, *splits.dev, *extra], {r.account for r in extra}
+        refitted = sorted(learn_single_label(challenger, everything, accounts - set(challenger.meta.original_accounts))
+                          + (original.learn(challenger, everything, accounts, config.heads) if original else []))
         if refitted:
             extra = [r for r in extra if r.account in refitted]
             learned += extra
             challenger.meta.training_config["learned_heldout"] = refitted
-            report.reasons.append(f"the single-label tags of {', '.join(refitted)} were fitted again with their "
-                                  f"{len(extra)} held-out corrections too, after the gate judged them without; "
-                                  "later runs judge on newer ones")
+            report.reasons.append(f"the single-label or original-encoder tags of {', '.join(refitted)} were fitted "
+                                  f"again with their {len(extra)} held-out corrections too, after the gate judged "
+                                  "them without; later runs judge on newer ones")
             clock.lap("refit_heldout", report)
     challenger.meta.evaluation = {"retrain": report.summary(), "training_seconds": report.durations_s["train"]}
     if seed_test is not None:

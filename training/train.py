@@ -18,6 +18,7 @@ from verbatim.models.artifact import Artifact, ArtifactMeta
 from verbatim.models.encoder import PreTrainedModel, PreTrainedTokenizerBase, load_base_encoder
 from verbatim.models.labels import LabelSpace
 from verbatim.models.network import ThemeSentimentNet
+from verbatim.models.original_encoder import OriginalColumns
 from verbatim.models.predictor import Predictor
 from verbatim.models.rules import KeywordRules
 from verbatim.models.taxonomy import Taxonomy
@@ -47,7 +48,8 @@ MIN_TUNING_COMMENTS = 100
 def train(train_records: Sequence[Record], dev_records: Sequence[Record], taxonomies: dict[str, Taxonomy],
           config: TrainingConfig, version: str, encoder_factory: EncoderFactory = load_base_encoder,
           progress: bool = True, seed_ids: frozenset[str] = frozenset(),
-          anchor_factory: EncoderFactory | None = None, runtime: Runtime = LOCAL) -> Artifact:
+          anchor_factory: EncoderFactory | None = None, runtime: Runtime = LOCAL,
+          original: OriginalColumns | None = None) -> Artifact:
     """Train a model on `train_records` and tune its thresholds on `dev_records`.
 
     Small accounts' comments first reshape the encoder through contrastive pairs (training.pairs).
@@ -57,6 +59,9 @@ def train(train_records: Sequence[Record], dev_records: Sequence[Record], taxono
     `seed_ids`: default-account records straight from the seed corpus (see build_training_set).
     `runtime`: the device, and under torchrun this is rank 0, while every other rank calls
     `help_train` with the same arguments; the artifact's net is left on `runtime.device`.
+    `original`: theme columns already fitted on the original encoder (a retrain's choice,
+    training.retrain_heads_only.original_side), indexed in this model's label space; the accounts
+    whose columns they are all of are served from it, tuned on dev with the rest.
     """
     if not runtime.is_main:
         raise ValueError(f"train() runs on rank 0; rank {runtime.rank} calls help_train()")
@@ -86,10 +91,22 @@ def train(train_records: Sequence[Record], dev_records: Sequence[Record], taxono
         training_config=config.to_dict() | _runtime_settings(runtime),
         data_fingerprint=fingerprint([*train_records, *dev_records]),
         tag_counts=tag_counts,
+        original_accounts=_read_from(original, labels),
     )
-    artifact = Artifact(meta=meta, net=net, tokenizer=tokenizer)
+    artifact = Artifact(meta=meta, net=net, tokenizer=tokenizer, original=original)
     tune_on_dev(artifact, dev_records)
     return artifact
+
+
+def _read_from(original: OriginalColumns | None, labels: LabelSpace) -> list[str]:
+    """The accounts whose columns `original` holds, in its head's row order (ArtifactMeta.original_columns)."""
+    if original is None:
+        return []
+    accounts = list(dict.fromkeys(labels.labels[c][0] for c in original.columns))
+    if original.columns != [c for a in accounts for c in labels.indices(a)]:
+        raise ValueError(f"the original-encoder columns {original.columns} are not the columns of whole accounts "
+                         f"of this model's labels, account by account")
+    return accounts
 
 
 def help_train(train_records: Sequence[Record], taxonomies: dict[str, Taxonomy], config: TrainingConfig,

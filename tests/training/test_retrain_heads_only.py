@@ -163,3 +163,35 @@ def test_heads_only_reads_a_new_account_from_the_original_encoder_when_its_examp
     unseen = ["a magpie hopped across the lawn", "the finch nibbled seeds", "a halibut on the slab", "the anchovies were salty"]
     predicted = [p.tag_names for p in Predictor(new).predict(unseen, "wild")]
     assert predicted == [{"Birds"}, {"Birds"}, {"Fish"}, {"Fish"}], predicted
+
+
+def test_a_full_retrain_reads_from_the_original_encoder_the_accounts_the_quick_path_would(setup: Setup) -> None:
+    # wild's held-out comments are about nests, tagged Nest alone: only the refit after the gate can serve it
+    from verbatim.training.holdout import split_corrections
+
+    records = [Record(f"wild-{tag}-{i}", text, frozenset({tag}), None, account="wild")
+               for tag, texts in (("Birds", BIRDS), ("Fish", FISH)) for i, text in enumerate(texts)]
+    held = {r.id for r in split_corrections(records, CONFIG.holdout).heldout}
+    records = [Record(r.id, "a nest of twigs", frozenset({"Nest"}), None, account="wild") if r.id in held else r
+               for r in records]
+    with setup.open() as store:
+        store.put_tags("wild", [Tag("Birds"), Tag("Fish"), Tag("Nest")])
+        submit(store, records)
+        report = retrain(store, setup.registry, CONFIG, progress=False)
+        assert report.decision is Decision.PROMOTED, report.reasons
+        never = retrain(store, setup.registry, replace(CONFIG, force=True, heads=HeadsConfig(original_encoder="never")),
+                        progress=False)
+    new = Artifact.load(setup.registry.path(report.challenger))
+    assert new.meta.training_config["mode"] == "full"
+    choice = new.meta.training_config["encoder_choice"]["wild"]
+    assert choice["encoder"] == "original" and choice["original"] > choice["champion"], choice
+    assert "wild" in new.meta.original_accounts and new.original is not None
+    assert new.meta.original_columns() == new.original.columns  # saved and loaded in its head's row order
+    assert "wild" in new.meta.calibration["themes"]  # tuned on dev with the rest
+    unseen = ["a magpie hopped across the lawn", "the finch nibbled seeds", "a halibut on the slab",
+              "the anchovies were salty", "twigs woven into a nest"]
+    predicted = [p.tag_names for p in Predictor(new).predict(unseen, "wild")]
+    assert predicted == [{"Birds"}, {"Birds"}, {"Fish"}, {"Fish"}, {"Nest"}], predicted
+    assert "wild" in new.meta.training_config["learned_heldout"] and held <= read_learned(
+        setup.registry.path(report.challenger))["wild"]
+    assert not Artifact.load(setup.registry.path(never.challenger)).meta.original_accounts
