@@ -183,7 +183,8 @@ def _cycle(store: Store, registry: Registry, config: RetrainConfig, report: Retr
                                  runtime)
         clock.lap("choose_encoder", report)
         leader.plan(Plan(FULL, splits.train, taxonomies, config.training, splits.seed_ids,
-                         str(registry.path(warm_from)) if warm_from else None, config.frozen_layers))
+                         str(registry.path(warm_from)) if warm_from else None, config.frozen_layers,
+                         apart=original.accounts if original else frozenset()))
         with leader.together():
             challenger = train(splits.train, splits.dev, taxonomies, config.training, version,
                                freezing(factory, config.frozen_layers), clock.progress, splits.seed_ids,

@@ -94,6 +94,10 @@ class OriginalSide:
     choice: dict
     vectors: dict[str, np.ndarray]
 
+    @property
+    def accounts(self) -> frozenset[str]:
+        return frozenset(account for account, figures in self.choice.items() if figures["encoder"] == "original")
+
     def learn(self, artifact: Artifact, records: Sequence[Record], accounts: set[str], heads: HeadsConfig) -> list[str]:
         """Once the gate has passed `artifact`, fit the original-encoder columns of `accounts` again
         on their `records` (train, dev and held-out), keeping the temperatures dev chose, as the quick

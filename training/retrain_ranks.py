@@ -50,6 +50,7 @@ class Plan:
     warm_from: str | None = None  # full path: the artifact directory whose encoder to continue from
     frozen_layers: int | None = None
     champion: str | None = None  # heads-only: the champion's directory, whose encoder embeds
+    apart: frozenset[str] = frozenset()  # full path: accounts read from the original encoder, left out of training
 
 
 class Leader:
@@ -90,7 +91,7 @@ def follow(encoder_factory: EncoderFactory, runtime: Runtime) -> None:
         assert plan.training is not None
         factory = artifact_encoder(Path(plan.warm_from)) if plan.warm_from else encoder_factory
         help_train(plan.train, plan.taxonomies, plan.training, freezing(factory, plan.frozen_layers), plan.seed_ids,
-                   runtime)
+                   runtime, plan.apart)
     elif plan.mode == HEADS_ONLY:
         assert plan.champion is not None
         champion = Artifact.load(Path(plan.champion))

@@ -142,3 +142,32 @@ def test_each_epoch_rehearses_a_fresh_share_of_the_seed_corpora(monkeypatch) -> 
             assert len(set(rows) - own) == (20 if share == 0.5 else 40)
         if share == 0.5:
             assert len({tuple(rows) for rows in epochs}) == 3  # a fresh draw each epoch
+
+
+def test_an_account_served_from_the_original_encoder_does_not_train_the_encoder() -> None:
+    import torch
+
+    from verbatim.models.original_encoder import OriginalColumns
+    from verbatim.training.corpus import Record
+    from verbatim.training.train import label_space
+
+    taxonomies = {DEFAULT_ACCOUNT: DEFAULT_TAXONOMY, "bank": Taxonomy((Tag("Card"), Tag("Loan")))}
+    seed = seed_split("train", DEFAULT_TAXONOMY)[:48]
+
+    def encoder_after(bank_texts: list[str], apart: bool) -> dict[str, torch.Tensor]:
+        bank = [Record(f"b{i}", text, frozenset({"Card" if i % 2 else "Loan"}), None, account="bank")
+                for i, text in enumerate(bank_texts)]
+        labels = label_space([*seed, *bank], taxonomies)
+        original = OriginalColumns(tiny_random_encoder()[0], labels.indices("bank")) if apart else None
+        artifact = train([*seed, *bank], [], taxonomies, TrainingConfig(epochs=1, batch_size=8), "v-test",
+                         tiny_random_encoder, progress=False, original=original)
+        assert artifact.meta.original_accounts == (["bank"] if apart else [])
+        return artifact.net.encoder.state_dict()
+
+    cards = [f"my card {n} was declined twice" for n in range(12)]
+    loans = [f"loan rates went up by {n} points, mortgage pending" for n in range(12)]
+    for apart in (True, False):
+        first, second = encoder_after(cards, apart), encoder_after(loans, apart)
+        # the bank's comments are different texts: only an encoder that trained on them differs
+        same = all(torch.equal(first[name], second[name]) for name in first)
+        assert same is apart
